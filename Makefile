@@ -1,0 +1,42 @@
+# Yiwang: the two commands of the README are `make run` and `make test`; the rest are their steps.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install npm migrate demo bench clean test-sqlite test-postgres
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) node_modules/.package-lock.json
+
+migrate: install
+	$(BIN)/yiwang migrate --noinput -v 0
+
+demo: migrate
+	$(BIN)/yiwang demo load --if-absent
+
+run: demo
+	@echo ""
+	@echo "一网 Yiwang 演示镇已就绪 / demo town ready:  http://$(HOST):$(PORT)/"
+	@$(BIN)/yiwang demo accounts
+	@echo ""
+	$(BIN)/yiwang runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules var/*.sqlite3*

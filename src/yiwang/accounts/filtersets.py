@@ -1,0 +1,16 @@
+"""Filters of the accounts app (audit log search)."""
+import django_filters
+
+from yiwang.core.models import AuditEntry
+
+
+class AuditFilterSet(django_filters.FilterSet):
+    actor_label = django_filters.CharFilter(label="操作人", lookup_expr="icontains")
+    action = django_filters.CharFilter(label="动作", lookup_expr="icontains")
+    allowed = django_filters.BooleanFilter(label="结果")
+    at_after = django_filters.DateFilter(label="起始日期", field_name="at", lookup_expr="date__gte")
+    at_before = django_filters.DateFilter(label="截止日期", field_name="at", lookup_expr="date__lte")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["actor_label", "action", "allowed"]

@@ -1,0 +1,55 @@
+"""Core models: the append-only audit log, and the scoped queryset every domain model uses.
+
+``AuditEntry`` rows are written by ``core.audit`` only; saving an existing row, updating or deleting
+raises (and on PostgreSQL a trigger refuses UPDATE/DELETE at the database too).
+"""
+from django.conf import settings
+from django.db import models
+
+from .scope import Scope, ScopedQuerySet
+
+
+class AppendOnlyQuerySet(ScopedQuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计日志只可追加 / audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("审计日志只可追加 / audit log is append-only")
+
+
+class AuditEntry(models.Model):
+    """审计日志: who did what to which record, from where, allowed or refused."""
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    channel = models.CharField("渠道", max_length=20, default="web")  # web / api / cli / demo / import
+    action = models.CharField("动作", max_length=100, db_index=True)
+    model = models.CharField("对象类型", max_length=100, blank=True)
+    object_id = models.CharField("对象ID", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    region_path = models.CharField("区域路径", max_length=255, blank=True, db_index=True)
+    changes = models.JSONField("变更", default=dict, blank=True)
+    allowed = models.BooleanField("结果", default=True)
+    reason = models.CharField("说明", max_length=500, blank=True)
+
+    scope = Scope(path_lookup="region_path", module="audit")
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        ordering = ["-at", "-id"]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只可追加 / audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只可追加 / audit log is append-only")
