@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from stdnum import exceptions as stdnum_exc
+from stdnum import numdb
 from stdnum.cn import ric
 
 from .errors import ActionError
@@ -26,6 +27,13 @@ class IdNumber:
 def normalise(raw) -> str:
     text = unicodedata.normalize("NFKC", str(raw or ""))
     return "".join(text.split()).replace("-", "").upper()
+
+
+def area_known(code6: str) -> bool:
+    """A county-level code that exists or existed (an ID keeps the code of its issue even after the
+    county is renamed, so the code's validity years are not compared with the birth year)."""
+    info = {k: v for _, props in numdb.get("cn/loc").info(code6) for k, v in props.items()}
+    return "county" in info
 
 
 def check_digit(first17: str) -> str:
@@ -51,10 +59,8 @@ def parse_id_number(raw, *, field=FIELD, today=None) -> IdNumber:
         raise ActionError("身份证号码中的出生日期晚于今天", field=field)
     if birth.year < 1880:
         raise ActionError("身份证号码中的出生日期早于 1880 年", field=field)
-    try:
-        ric.get_birth_place(number)
-    except stdnum_exc.ValidationError:
-        raise ActionError(f"身份证号码的地区码 {number[:6]} 不存在", field=field) from None
+    if not area_known(number[:6]):
+        raise ActionError(f"身份证号码的地区码 {number[:6]} 不存在", field=field)
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return IdNumber(number=number, birth_date=birth, gender=gender)
 

@@ -16,7 +16,7 @@ from yiwang.core.idnumber import parse_id_number
 from yiwang.core.permissions import require
 from yiwang.core.text import clean_date, clean_phone, clean_text
 
-from .models import Household, Person, Tag
+from .models import DEFAULT_TAGS, Household, Person, Tag
 
 HOUSEHOLD_FIELDS = ["number", "village", "grid", "address", "registered_on", "closed_on"]
 PERSON_FIELDS = ["name", "household", "gender", "birth_date", "political_status", "relation", "status",

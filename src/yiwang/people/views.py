@@ -22,7 +22,7 @@ class HouseholdListView(ScopedListView):
 
     def get_queryset(self):
         return (super().get_queryset().select_related("village", "grid", "head")
-                .annotate(member_count=Count("members")))
+                .annotate(member_count=Count("members")).order_by("number"))
 
 
 class PersonListView(ScopedListView):

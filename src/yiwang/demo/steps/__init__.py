@@ -1,0 +1,2 @@
+"""The demo's steps, one module per capability; importing this package registers them all."""
+from . import accounts, people, regions  # noqa: F401

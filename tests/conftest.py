@@ -1,0 +1,45 @@
+"""Shared fixtures. The demo town is loaded once per test database (session) through the real
+builder; each test then runs in a transaction that is rolled back, so tests never see each other's
+writes. Browser tests (tests/e2e) run last against a live server thread on the same database."""
+import pytest
+from django.test import Client
+
+from yiwang.demo.accounts import DEMO_PASSWORD
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        from yiwang.demo import builder
+
+        builder.load(log=lambda msg: None)
+
+
+@pytest.fixture
+def login(db):
+    """``login("wlne_secretary")`` -> a Client signed in as that demo user."""
+
+    def make(username, password=DEMO_PASSWORD):
+        client = Client()
+        response = client.post("/accounts/login/", {"username": username, "password": password})
+        assert response.status_code == 302, f"login failed for {username}"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def demo_user(db):
+    from yiwang.accounts.models import User
+
+    def get(username):
+        return User.objects.get(username=username)
+
+    return get
