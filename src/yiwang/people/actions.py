@@ -72,7 +72,8 @@ def create_household(*, number, village, grid=None, address="", registered_on=No
     tags = _tags(tags, Tag.AppliesTo.HOUSEHOLD)
     with transaction.atomic():
         household.save()
-        household.tags.set(tags)
+        if tags:  # a new row has no tags: skip the read that set() would do
+            household.tags.add(*tags)
         audit.record("people.create_household", by=by, obj=household,
                      changes=audit.diff({}, audit.snapshot(household, HOUSEHOLD_FIELDS)))
     return household
@@ -163,7 +164,8 @@ def add_person(household: Household, *, name, id_number, phone="", political_sta
     tags = _tags(tags, Tag.AppliesTo.PERSON)
     with transaction.atomic():
         person.save()
-        person.tags.set(tags)
+        if tags:
+            person.tags.add(*tags)
         if relation == Person.Relation.HEAD:
             Household.objects.filter(pk=household.pk).update(head=person)
             household.head = person
