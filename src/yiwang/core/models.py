@@ -22,7 +22,7 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+                              on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     actor_label = models.CharField("操作人", max_length=150, blank=True)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
     channel = models.CharField("渠道", max_length=20, default="web")  # web / api / cli / demo / import
