@@ -23,6 +23,8 @@ def period_from(params, *, default_today=True):
 
 
 class MetricsView(APIView):
+    scoped = True  # guards itself: the region comes from Region.objects.visible_to, else 404
+
     @extend_schema(
         parameters=[
             OpenApiParameter("region", str, description="区划代码，例如 150627105", required=True),

@@ -115,7 +115,7 @@ class HouseholdMoveView(ActionFormView):
 
 
 class PersonCreateView(ActionFormView):
-    model = Person
+    model = Household  # the object the URL names: the household the new member joins
     form_class = PersonForm
     title = "新增成员"
 
@@ -164,4 +164,5 @@ def reveal(request, pk, field):
     return JsonResponse({field: value})
 
 
-reveal.scoped = True
+reveal.scoped = True  # guards itself: get_scoped_or_404 above, then the action's pii.reveal check
+reveal.scope_model = Person  # the object its URL names (for the scope matrix)

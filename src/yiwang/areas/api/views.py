@@ -25,7 +25,7 @@ class RegionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=GridCreateSerializer, responses=RegionSerializer)
     @action(detail=True, methods=["post"])
-    def grids(self, request, code=None):
+    def grids(self, request, code=None, **kwargs):  # kwargs: the router's format suffix (grids.json)
         village = self.get_object()
         data = GridCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

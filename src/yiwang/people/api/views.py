@@ -38,7 +38,7 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.Updat
 
     @extend_schema(request=s.MoveSerializer, responses=s.HouseholdSerializer)
     @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
+    def move(self, request, pk=None, **kwargs):  # kwargs: the router's format suffix (move.json)
         household = self.get_object()
         data = s.MoveSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -75,6 +75,6 @@ class PersonViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateMo
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"], url_path=r"reveal/(?P<field>id_number|phone)")
-    def reveal(self, request, pk=None, field=None):
+    def reveal(self, request, pk=None, field=None, **kwargs):  # kwargs: format suffix
         person = self.get_object()
         return Response({field: actions.reveal(person, field=field, by=request.user)})
