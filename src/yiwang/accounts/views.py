@@ -53,4 +53,4 @@ class UserListView(ScopedListView):
     breadcrumbs = [("用户", None)]
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("assignments__region")
+        return super().get_queryset().prefetch_related("assignments__region").order_by("username")

@@ -5,6 +5,7 @@
 - ``ScopedDetailView``: the object from the scoped queryset, else 404.
 - ``ActionFormView``: a form whose ``perform`` calls an action; ``ActionError`` lands on the field.
 """
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -16,6 +17,20 @@ from django_tables2 import SingleTableMixin
 
 from .errors import ActionError, PermissionRefused
 from .regions import current_region
+
+
+def bootstrap_widgets(form, size=""):
+    """Bootstrap classes on a form's widgets (selects as form-select), and is-invalid on fields in error."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)):
+            continue
+        base = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        classes = [c for c in widget.attrs.get("class", "").split() if c not in ("form-control", "form-select")]
+        classes += [base, f"{base}-{size}"] if size else [base]
+        if form.is_bound and name in form.errors:
+            classes.append("is-invalid")
+        widget.attrs["class"] = " ".join(dict.fromkeys(classes))
 
 
 class ScopedMixin:
@@ -67,6 +82,11 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
         ctx["create_url_name"] = self.create_url_name
         return ctx
 
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        bootstrap_widgets(filterset.form, size="sm")
+        return filterset
+
 
 class ScopedDetailView(ScopedMixin, DetailView):
     narrow_to_current_region = False
@@ -93,7 +113,16 @@ class ActionFormView(ScopedMixin, FormView):
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = self.title
         ctx["object"] = self.object
+        bootstrap_widgets(ctx["form"])
         return ctx
+
+    def get_breadcrumbs(self):
+        if self.breadcrumbs:
+            return list(self.breadcrumbs)
+        crumbs = []
+        if self.object is not None and hasattr(self.object, "get_absolute_url"):
+            crumbs.append((str(self.object), self.object.get_absolute_url()))
+        return [*crumbs, (self.title, None)]
 
     def form_valid(self, form):
         try:

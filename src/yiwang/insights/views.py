@@ -11,6 +11,12 @@ from .api import period_from
 
 
 def home(request):
+    user = request.user
+    if not user.has_any("metrics.view"):
+        # the auditor and the system/security administrators have no figures: land on their own page
+        for perm, url_name in (("audit.view", "accounts:audit_list"), ("accounts.view", "accounts:user_list")):
+            if user.has_any(perm):
+                return redirect(url_name)
     region = current_region(request)
     if region is None:
         if request.user.has_any("audit.view"):
