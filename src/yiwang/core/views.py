@@ -85,6 +85,9 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
         bootstrap_widgets(filterset.form, size="sm")
+        for field in filterset.form.fields.values():
+            if getattr(field, "empty_label", None) is not None:
+                field.empty_label = "全部"  # an empty filter choice means "any", not "---------"
         return filterset
 
 
