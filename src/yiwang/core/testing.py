@@ -20,6 +20,7 @@ from .views import ScopedMixin
 PARAM_KWARGS = {
     "format": "json",  # DRF format suffix (households.json)
     "field": "id_number",  # which personal field a reveal shows (id_number | phone)
+    "key": "households",  # which registered sheet a template/export URL is for (exchange)
 }
 
 
@@ -104,6 +105,24 @@ class Endpoint:
         """This endpoint's URL naming ``obj`` (an instance of the model the endpoint looks up)."""
         (kwarg,) = self.object_kwargs
         return self.url(**{kwarg: getattr(obj, self.key_field(type(obj), kwarg))})
+
+    def url_for_any(self) -> str:
+        """This endpoint's URL with placeholder object keys (for requests that must fail before any lookup)."""
+        return self.url(**{k: 1 if k == "pk" else "x" for k in self.object_kwargs})
+
+
+def response_text(response) -> str:
+    """A response's content as text to search: pages and JSON as they are, workbooks cell by cell."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK":  # an .xlsx (a zip): read its cells, an export's leak would hide in there
+        import io
+
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        return "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return content.decode(errors="replace")
 
 
 def walk(patterns=None, prefix="", namespace="") -> list[Endpoint]:

@@ -230,5 +230,11 @@ def reveal(person: Person, *, field, by) -> str:
 
 
 def ensure_default_tags():
-    for order, (code, name, applies_to) in enumerate(DEFAULT_TAGS):
-        Tag.objects.get_or_create(code=code, defaults={"name": name, "applies_to": applies_to, "order": order})
+    """Create the default special-group tags that are missing (reference data, by the system: demo, set-up)."""
+    with transaction.atomic():
+        for order, (code, name, applies_to) in enumerate(DEFAULT_TAGS):
+            tag, created = Tag.objects.get_or_create(code=code, defaults={"name": name, "applies_to": applies_to,
+                                                                          "order": order})
+            if created:
+                audit.record("people.create_tag", by=None, obj=tag,
+                             changes={"code": [None, code], "name": [None, name], "applies_to": [None, applies_to]})
