@@ -5,6 +5,7 @@ the ISO 7064 MOD 11-2 check digit, a known area code prefix and a real birth dat
 Every failure is an ``ActionError`` with a Chinese message naming the field.
 """
 import datetime
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -36,8 +37,16 @@ def area_known(code6: str) -> bool:
     return "county" in info
 
 
+_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+_CHECK = "10X98765432"  # indexed by the weighted sum mod 11
+
+
 def check_digit(first17: str) -> str:
-    return ric.calc_check_digit(first17)
+    """The 18th character for the first 17 digits (ISO 7064 MOD 11-2, as GB 11643 prescribes).
+
+    Not ``stdnum.cn.ric.calc_check_digit``: that one expects all 18 characters and drops the last, so
+    handing it 17 digits silently leaves the 17th (the gender digit) out of the sum."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def parse_id_number(raw, *, field=FIELD, today=None) -> IdNumber:
@@ -46,7 +55,9 @@ def parse_id_number(raw, *, field=FIELD, today=None) -> IdNumber:
         raise ActionError("身份证号码不能为空", field=field)
     if len(number) != 18:
         raise ActionError(f"身份证号码应为 18 位，实际为 {len(number)} 位", field=field)
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # ASCII digits only: str.isdigit() also accepts other scripts' digits (e.g. Arabic-Indic "١"),
+    # which NFKC leaves alone and which would otherwise be stored as they came
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ActionError("身份证号码格式错误：前 17 位应为数字，末位为数字或 X", field=field)
     if check_digit(number[:17]) != number[17]:
         raise ActionError(f"身份证号码校验位错误：末位应为 {check_digit(number[:17])}", field=field)
