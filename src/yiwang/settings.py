@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "yiwang.core.middleware.NulByteMiddleware",
     "yiwang.core.middleware.RequestContextMiddleware",
     "yiwang.core.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -92,7 +92,8 @@ class RegionEditView(ActionFormView):
 @require_POST
 def switch_region(request):
     code = request.POST.get("region", "")
-    region = Region.objects.visible_to(request.user).filter(code=code).first()
+    # a code is digits: anything else (a NUL byte, which PostgreSQL refuses outright) names no region
+    region = Region.objects.visible_to(request.user).filter(code=code).first() if code.isdigit() else None
     if region is None:
         raise Http404
     request.session["region"] = region.code

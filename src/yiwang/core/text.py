@@ -9,7 +9,10 @@ import unicodedata
 
 from .errors import ActionError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0/C1 control characters (tab, newline and carriage return allowed), and the invisible format
+# characters a hostile string uses to disguise itself: bidi overrides that display text reversed
+# (U+202A–E, U+2066–9), zero-width space, byte-order mark
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 _MARKUP = re.compile(r"[<>]")
 
 
