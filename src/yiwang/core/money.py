@@ -15,18 +15,32 @@ def to_yuan(value, *, field="amount") -> Decimal:
         raise ActionError(f"金额“{value}”不是数字", field=field) from None
     if not amount.is_finite():
         raise ActionError(f"金额“{value}”不是数字", field=field)
-    if amount != amount.quantize(CENT):
+    try:
+        cents = amount.quantize(CENT)
+    except InvalidOperation:  # more digits than the decimal context holds (1e30)
+        raise ActionError(f"金额“{value}”过大", field=field) from None
+    if amount != cents:
         raise ActionError(f"金额“{value}”超过两位小数（单位：元）", field=field)
-    return amount.quantize(CENT)
+    return cents
 
 
 def from_wan(value, *, field="amount") -> Decimal:
     """An amount given in 万元, converted exactly to yuan (at most six decimals in 万元)."""
     try:
-        amount = Decimal(str(value).replace(",", "").strip()) * WAN
+        wan = value if isinstance(value, Decimal) else Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
         raise ActionError(f"金额“{value}”不是数字", field=field) from None
-    return to_yuan(amount, field=field)
+    if not wan.is_finite():
+        raise ActionError(f"金额“{value}”不是数字", field=field)
+    sign, digits, exponent = wan.as_tuple()
+    yuan = Decimal((sign, digits, exponent + 4))  # × 10000 by moving the point: exact, no context rounding
+    try:
+        cents = yuan.quantize(CENT)
+    except InvalidOperation:
+        raise ActionError(f"金额“{value}”万元过大", field=field) from None
+    if yuan != cents:
+        raise ActionError(f"金额“{value}”万元超过六位小数（不足 1 分）", field=field)
+    return cents
 
 
 def format_yuan(amount: Decimal) -> str:

@@ -6,6 +6,7 @@
 import calendar
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import ActionError
@@ -27,7 +28,7 @@ class Period:
 
     @classmethod
     def parse(cls, text, *, field="period"):
-        text = (text or "").strip()
+        text = unicodedata.normalize("NFKC", str(text or "")).strip()
         try:
             if m := re.fullmatch(r"(\d{4})", text):
                 return cls.year(int(m[1]))
