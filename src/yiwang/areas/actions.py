@@ -85,7 +85,13 @@ def read_divisions(text: str):
     missing = {"code", "name", "level", "parent_code"} - set(reader.fieldnames or [])
     if missing:
         raise ActionError(f"区划文件缺少列：{', '.join(sorted(missing))}", field="file")
-    return [{k: (v or "").strip() for k, v in row.items()} for row in reader]
+    rows = []
+    for row in reader:
+        if None in row:  # DictReader puts cells beyond the header under None
+            raise ActionError(f"区划文件第 {reader.line_num} 行的列数多于表头（应为 code,name,level,parent_code）",
+                              field="file")
+        rows.append({k: (v or "").strip() for k, v in row.items()})
+    return rows
 
 
 def _ensure(code, name, kind, parent, result, by):
@@ -127,8 +133,12 @@ def load_divisions(rows, *, under=None, by=None) -> LoadResult:
             result.errors.append(f"第 {i} 行：层级“{row.get('level')}”无法识别")
         elif len(code) != CODE_LENGTHS[kind]:
             result.errors.append(f"第 {i} 行：{code} 的位数与层级“{kind.label}”不符")
+        elif not parent_code and kind != Region.Kind.PROVINCE:
+            result.errors.append(f"第 {i} 行：{code} 缺少上级代码 parent_code")
         elif parent_code and not code.startswith(parent_code):
             result.errors.append(f"第 {i} 行：{code} 不以上级代码 {parent_code} 开头")
+        elif parent_code and len(parent_code) >= len(code):
+            result.errors.append(f"第 {i} 行：上级代码 {parent_code} 应比 {code} 短（不能是它自己）")
         elif code in by_code:
             result.errors.append(f"第 {i} 行：区划代码 {code} 重复")
         else:
@@ -144,6 +154,10 @@ def load_divisions(rows, *, under=None, by=None) -> LoadResult:
     wanted = set(by_code)
     if under:
         under = under.strip()
+        if under not in by_code and len(under) == 12 and under.isdigit():
+            # a padded 12-digit code of a higher unit (150627105000) names the unit in the file
+            under = next((under[:n] for n in (9, 6, 4, 2) if under[n:] == "0" * (12 - n) and under[:n] in by_code),
+                         normalise_code(under))
         if under not in by_code and not Region.objects.filter(code=under).exists():
             raise ActionError(f"区划代码“{under}”不在文件中，也不在系统中", field="under")
         wanted = {c for c in by_code if c.startswith(under) or under.startswith(c)}

@@ -38,6 +38,8 @@ class Command(BaseCommand):
                         text = f.read()
             except OSError as e:
                 raise CommandError(f"无法读取文件：{e}") from None
+            except UnicodeDecodeError:
+                raise CommandError(f"文件“{opts['file']}”不是 UTF-8 编码：请在 Excel/WPS 中另存为“CSV UTF-8”") from None
             try:
                 with request_context(channel="cli"):
                     result = actions.load_divisions(actions.read_divisions(text), under=opts.get("under"))
