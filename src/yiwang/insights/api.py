@@ -8,7 +8,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yiwang.areas.actions import normalise_code
 from yiwang.areas.models import Region
+from yiwang.core.errors import ActionError
 from yiwang.core.periods import Period
 
 from . import registry
@@ -34,8 +36,10 @@ class MetricsView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        code = request.query_params.get("region", "")
-        region = Region.objects.visible_to(request.user).filter(code=code).first()
+        code = request.query_params.get("region", "").strip()
+        if not code:
+            raise ActionError("请提供区划代码 region，例如 150627105", field="region")
+        region = Region.objects.visible_to(request.user).filter(code=normalise_code(code)).first()
         if region is None:
             raise Http404
         period = period_from(request.query_params)
