@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install npm migrate demo bench clean test-sqlite test-postgres
+.PHONY: run test install messages migrate demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) node_modules/.package-lock.json
+# compiled message catalogs (.mo) are build output, never committed; msgfmt comes from gettext
+messages: $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then cd src/yiwang && ../../$(BIN)/yiwang compilemessages -v0; \
+	else echo "warning: msgfmt (gettext) not found: Chinese message overrides and English not compiled"; fi
+
+install: $(STAMP) node_modules/.package-lock.json messages
 
 migrate: install
 	$(BIN)/yiwang migrate --noinput -v 0

@@ -7,6 +7,20 @@ from django.test import Client
 from yiwang.demo.accounts import DEMO_PASSWORD
 
 
+def pytest_configure(config):
+    """Uploaded files go to a temporary folder, and imports run inline (no background thread) unless
+    a test asks for the thread explicitly."""
+    import tempfile
+
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="yiwang-test-media-")
+    settings.EXCHANGE_INLINE = True
+    # a fast hasher: every login in a test costs ~0.5 s with PBKDF2; the policy tests use the validators,
+    # not the hash, and production keeps Django's default
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: "/e2e/" in str(item.fspath))
     for item in items:
