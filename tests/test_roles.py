@@ -76,6 +76,22 @@ def test_only_the_auditor_reads_the_audit_log(demo_user):
         assert client_for(user).get("/accounts/audit/").status_code == 403, username
 
 
+def test_auditor_sees_events_tied_to_no_region(demo_user):
+    """Sign-in failures for unknown names and new accounts belong to no region: the auditor sees them."""
+    from yiwang.accounts import actions
+
+    auditor = demo_user("auditor")
+    Client().post("/accounts/login/", {"username": "nobody_here", "password": "Guess@2023x"})
+    user = actions.create_user(username="fresh_account", password="Fresh@2023x", by=demo_user("sysadmin"))
+    visible = AuditEntry.objects.visible_to(auditor)
+    assert visible.filter(action="accounts.login", allowed=False, actor_label="nobody_here").exists()
+    assert visible.filter(action="accounts.create_user", object_id=str(user.pk)).exists()
+    body = client_for(auditor).get("/accounts/audit/").content.decode()
+    assert "nobody_here" in body and "fresh_account" in body
+    for username in ("wlne_secretary", "sysadmin", "town_admin"):
+        assert not AuditEntry.objects.visible_to(demo_user(username)).exists(), username
+
+
 def test_account_administration_is_split(demo_user):
     """The system admin creates users but cannot grant roles; the security admin grants but cannot create."""
     from yiwang.accounts import actions

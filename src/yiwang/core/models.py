@@ -10,6 +10,18 @@ from .scope import Scope, ScopedQuerySet
 
 
 class AppendOnlyQuerySet(ScopedQuerySet):
+    def visible_to(self, user, action="view"):
+        """Entries under the user's audit scope, plus the entries tied to no region at all: sign-in
+        failures for unknown user names, accounts not yet given a role, reference data made by the
+        system. Those belong to no subtree, and an auditor who could not see them would miss exactly
+        the brute-force attempts and account changes the log is kept for."""
+        scoped = super().visible_to(user, action)
+        if user is None or not user.is_authenticated or not user.is_active or user.is_superuser:
+            return scoped
+        if not user.has_any(f"{self.model.scope.module}.{action}"):
+            return scoped
+        return scoped | self.filter(region_path="")
+
     def update(self, **kwargs):
         raise PermissionError("审计日志只可追加 / audit log is append-only")
 
