@@ -269,6 +269,26 @@ def test_other_villages_object_answers_404(endpoint, demo_user):
     assert not problems, "\n".join(problems)
 
 
+# Object keys a forger might put in a URL: absent, malformed, out of range, NUL, markup, overlong.
+FORGED_KEYS = ["987654321", "0", "-1", "abc", "1%00", "%00", "%3Cscript%3E", "9" * 40, "x" * 300]
+
+
+@pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=_id)
+def test_forged_keys_answer_404(endpoint, demo_user):
+    """A forged object key is simply not there: 404 (405 for a method the page lacks), never 400 or 500."""
+    client = client_for(demo_user("wlne_secretary"))
+    placeholder = "7654321987"
+    template = endpoint.url(**{k: placeholder for k in endpoint.object_kwargs})
+    problems = []
+    for key in FORGED_KEYS:
+        url = template.replace(placeholder, key)
+        for method in endpoint.methods:
+            status = request(client, url, method, None if method == "get" else PROBE).status_code
+            if status not in ({404} if endpoint.is_drf else {404, 405}):
+                problems.append(f"{method.upper()} {url[:120]} → {status}")
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- lists and pages
 
 
