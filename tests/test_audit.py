@@ -346,6 +346,179 @@ CASES = {
 }
 
 
+# --------------------------------------------------------------------------- exchange (Excel)
+
+
+def _ledger(user_name, u):
+    from yiwang.exchange import actions as exchange_actions
+    from yiwang.exchange.sheets import get_sheet
+
+    sheet = get_sheet("households")
+    return exchange_actions.export(sheet_key="households", queryset=sheet.export_queryset(u(user_name)), by=None,
+                                   full_pii=True)
+
+
+def _job(u, *, checked=False):
+    from yiwang.exchange import actions as exchange_actions
+
+    job = exchange_actions.upload(sheet_key="households", data=_ledger("wlne_secretary", u), name="审计.xlsx",
+                                  region=region(WLNE), by=None)
+    return exchange_actions.check(job, by=None) if checked else job
+
+
+def upload_done(u):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.exchange.models import ImportJob
+
+    data = _ledger("wlne_secretary", u)
+    r = client_for(u("wlne_secretary")).post("/api/imports/", {
+        "sheet": "households", "region": WLNE, "file": SimpleUploadedFile("台账.xlsx", data)})
+    assert r.status_code == 202, r.content
+    job = ImportJob.objects.get(pk=r.json()["id"])
+    return Expect("exchange.upload", job, u("wlne_secretary"), {"sha256": [None, hashlib.sha256(data).hexdigest()]},
+                  HTTP_IP)
+
+
+def upload_refused(u):
+    from yiwang.exchange import actions as exchange_actions
+
+    with pytest.raises(PermissionRefused):
+        exchange_actions.upload(sheet_key="households", data=b"PK", name="x.xlsx", region=region(NLXL),
+                                by=u("wlne_secretary"))
+    return Expect("exchange.upload", None, u("wlne_secretary"), allowed=False)
+
+
+def check_done(u):
+    from yiwang.exchange import actions as exchange_actions
+
+    job = _job(u)
+    with request_context(ip=DIRECT_IP):
+        job = exchange_actions.check(job, by=u("wlne_secretary"))
+    assert job.status == "checked", (job.status, job.file_error, job.issues[:3])
+    return Expect("exchange.check", job, u("wlne_secretary"), ip=DIRECT_IP)
+
+
+def _demo_job():
+    from yiwang.exchange.models import ImportJob
+
+    return ImportJob.objects.filter(region__code=WLNE).order_by("pk").first()  # the demo's own import
+
+
+def check_refused(u):
+    from yiwang.exchange import actions as exchange_actions
+
+    job = _demo_job()
+    with pytest.raises(PermissionRefused):
+        exchange_actions.check(job, by=u("nlxl_secretary"))
+    return Expect("exchange.check", job, u("nlxl_secretary"), allowed=False)
+
+
+def commit_done(u):
+    job = _job(u, checked=True)
+    r = client_for(u("wlne_secretary")).post(f"/exchange/jobs/{job.pk}/commit/")
+    assert r.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "committed" and job.counts["unchanged"] == job.total_rows
+    return Expect("exchange.commit", job, u("wlne_secretary"), ip=HTTP_IP)
+
+
+def commit_refused(u):
+    from yiwang.exchange import actions as exchange_actions
+
+    job = _demo_job()
+    with pytest.raises(PermissionRefused):
+        exchange_actions.commit(job, by=u("banner_viewer"))
+    return Expect("exchange.commit", job, u("banner_viewer"), allowed=False)
+
+
+def export_done(u):
+    r = client_for(u("wlne_secretary")).get("/exchange/export/households/", {"full": "1"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    return Expect("exchange.export_full", None, u("wlne_secretary"), {"full_pii": [None, True]}, HTTP_IP)
+
+
+def export_refused(u):
+    r = client_for(u("banner_viewer")).get("/api/sheets/households/export/", {"full": "1"})
+    assert r.status_code == 403
+    from yiwang.exchange import actions as exchange_actions
+
+    with pytest.raises(PermissionRefused):
+        exchange_actions.export(sheet_key="households", queryset=Person.objects.none(), by=u("banner_viewer"),
+                                full_pii=True)
+    return Expect("exchange.export_full", None, u("banner_viewer"), allowed=False)
+
+
+def upsert_member_rows_done(u):
+    person = household_in(WLNE).members.order_by("pk").first()
+    h = person.household
+    row = {"number": h.number, "village": h.village.code, "grid": h.grid.code if h.grid else "", "address": "审计新址",
+           "hh_registered_on": None, "hh_tags": sorted(t.code for t in h.tags.all()), "name": person.name,
+           "id_number": person.id_number_plain(), "relation": person.relation, "phone": person.phone_plain(),
+           "political_status": None, "status": None, "registered_on": None,
+           "person_tags": sorted(t.code for t in person.tags.all())}
+    regions = {r.code: r for r in Region.objects.filter(code__in=[row["village"], row["grid"]])}
+    with request_context(ip=DIRECT_IP):
+        outcomes = people_actions.upsert_member_rows([(2, row)], by=u("wlne_secretary"), regions=regions, cache={})
+    assert outcomes == ["changed"]
+    return Expect("people.update_household", h, u("wlne_secretary"), {"address": [h.address, "审计新址"]}, DIRECT_IP,
+                  secrets=(person.id_number_plain(),))
+
+
+def upsert_member_rows_refused(u):
+    h = household_in(WLNE)
+    person = h.members.order_by("pk").first()
+    row = {"number": h.number, "village": h.village.code, "grid": h.grid.code if h.grid else "", "address": "越权",
+           "name": person.name, "id_number": person.id_number_plain(), "relation": person.relation}
+    regions = {r.code: r for r in Region.objects.filter(code__in=[row["village"], row["grid"]])}
+    with pytest.raises(PermissionRefused):
+        people_actions.upsert_member_rows([(2, row)], by=u("nlxl_secretary"), regions=regions, cache={})
+    return Expect("people.upsert_member_rows", None, u("nlxl_secretary"), allowed=False)
+
+
+def download_done(u):
+    job = _demo_job()
+    r = client_for(u("wlne_secretary")).get(f"/exchange/jobs/{job.pk}/file/")
+    assert r.status_code == 200 and r.content == job.file.open("rb").read()
+    return Expect("exchange.download_file", job, u("wlne_secretary"), ip=HTTP_IP)
+
+
+def download_refused(u):
+    # the banner viewer sees the job, but its file holds full ID numbers: no pii.reveal, no download
+    job = _demo_job()
+    r = client_for(u("banner_viewer")).get(f"/exchange/jobs/{job.pk}/file/")
+    assert r.status_code == 403
+    return Expect("exchange.download_file", job, u("banner_viewer"), ip=HTTP_IP, allowed=False)
+
+
+def upsert_tag_done(u):
+    with request_context(ip=DIRECT_IP):
+        tag, outcome = people_actions.upsert_tag("audit_tag", "审计标签", "人", by=u("town_admin"))
+    assert outcome == "new" and tag.applies_to == "person"
+    return Expect("people.create_tag", tag, u("town_admin"),
+                  {"code": [None, "audit_tag"], "name": [None, "审计标签"], "applies_to": [None, "person"]}, DIRECT_IP)
+
+
+def upsert_tag_refused(u):
+    # the tag list is shared by every village: a village secretary may not rename 低保户 for all of them
+    with request_context(ip=DIRECT_IP), pytest.raises(PermissionRefused):
+        people_actions.upsert_tag("dibao", "越权改名", "户", by=u("wlne_secretary"))
+    return Expect("people.upsert_tag", None, u("wlne_secretary"), ip=DIRECT_IP, allowed=False)
+
+
+CASES.update({
+    "yiwang.people.actions.upsert_tag": (upsert_tag_done, upsert_tag_refused),
+    "yiwang.exchange.actions.upload": (upload_done, upload_refused),
+    "yiwang.exchange.actions.download": (download_done, download_refused),
+    "yiwang.exchange.actions.check": (check_done, check_refused),
+    "yiwang.exchange.actions.commit": (commit_done, commit_refused),
+    "yiwang.exchange.actions.export": (export_done, export_refused),
+    "yiwang.people.actions.upsert_member_rows": (upsert_member_rows_done, upsert_member_rows_refused),
+})
+
+
 def _action_functions():
     for config in apps.get_app_configs():
         if not config.name.startswith("yiwang."):

@@ -3,6 +3,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from yiwang.areas.api.views import RegionViewSet
+from yiwang.exchange.api.views import ImportJobViewSet, SheetExportView, SheetListView, SheetTemplateView
 from yiwang.insights.api import MetricsView
 from yiwang.people.api.views import HouseholdViewSet, PersonViewSet
 
@@ -10,5 +11,12 @@ router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("persons", PersonViewSet, basename="person")
+router.register("imports", ImportJobViewSet, basename="import")
 
-urlpatterns = [path("metrics/", MetricsView.as_view(), name="api-metrics"), *router.urls]
+urlpatterns = [
+    path("metrics/", MetricsView.as_view(), name="api-metrics"),
+    path("sheets/", SheetListView.as_view(), name="api-sheets"),
+    path("sheets/<str:key>/template/", SheetTemplateView.as_view(), name="api-sheet-template"),
+    path("sheets/<str:key>/export/", SheetExportView.as_view(), name="api-sheet-export"),
+    *router.urls,
+]

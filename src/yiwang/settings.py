@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "yiwang.accounts",
     "yiwang.people",
     "yiwang.insights",
+    "yiwang.exchange",
     "yiwang.demo",
 ]
 
@@ -210,3 +211,9 @@ LOGGING = {
 # Lockout is per account as the policy asks; adding the IP would let one office NAT lock out a whole
 # town staff (see docs/decisions/0003-login-lockout-django-axes.md).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Excel exchange limits: the upload size, and the uncompressed size above which a zip is a bomb.
+EXCHANGE_MAX_BYTES = int(os.environ.get("YIWANG_IMPORT_MAX_MB", "50")) * 1024 * 1024
+EXCHANGE_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+EXCHANGE_INLINE = os.environ.get("YIWANG_IMPORT_INLINE", "0") == "1"
+DATA_UPLOAD_MAX_MEMORY_SIZE = EXCHANGE_MAX_BYTES + 1024 * 1024

@@ -10,6 +10,7 @@ urlpatterns = [
     path("areas/", include("yiwang.areas.urls")),
     path("people/", include("yiwang.people.urls")),
     path("insights/", include("yiwang.insights.urls")),
+    path("exchange/", include("yiwang.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("yiwang.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -2,7 +2,10 @@
 
 A permission is ``<module>.<action>``. A role assignment = role + region (+ module for town staff);
 the grant holds in that region's subtree. ``pii.reveal`` lets a user see a full ID number or phone,
-each reading audited. Business modules are listed in ``MODULES``; later modules add their names.
+each reading audited. ``people.tags`` maintains the special-group tag list (低保户, 残疾人, ...): reference
+data shared by the whole system, not a record of any village, so it is held by the system administrator
+and by town staff of the people module, never by village cadres (a village renaming 低保户 would rename
+it for every village). Business modules are listed in ``MODULES``; later modules add their names.
 """
 from django.db import models
 
@@ -30,7 +33,7 @@ def _edit(*modules):
 
 
 ROLE_PERMS: dict[str, set[str]] = {
-    Role.SYSADMIN: {"areas.view", "areas.change", "areas.manage", "accounts.view", "accounts.manage"},
+    Role.SYSADMIN: {"areas.view", "areas.change", "areas.manage", "accounts.view", "accounts.manage", "people.tags"},
     Role.SECADMIN: {"areas.view", "accounts.view", "accounts.assign", "accounts.unlock"},
     Role.AUDITOR: {"areas.view", "audit.view"},
     Role.BANNER_VIEWER: _view_all(),
@@ -51,5 +54,5 @@ def perms_for(role: str, module: str = "") -> set[str]:
         modules = MODULES if module in ("", "all") else [module]
         perms |= _edit(*modules) | {f"{m}.view" for m in MODULES} | {"areas.change"}
         if "people" in modules:
-            perms |= {"pii.reveal"}
+            perms |= {"pii.reveal", "people.tags"}
     return perms

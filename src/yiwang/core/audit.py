@@ -59,3 +59,19 @@ def record(action, *, by, obj=None, changes=None, region_path="", reason="", all
 
 def refuse(action, *, by, obj=None, reason="", region_path=""):
     return record(action, by=by, obj=obj, reason=reason, region_path=region_path, allowed=False)
+
+
+def record_rows(rows, *, by):
+    """Record many done actions at once (the importer's write pass): ``rows`` are
+    (action, model label, object id, object repr, region path, changes) — the same entries ``record``
+    writes one by one, inserted in bulk (``core.bulk``) inside the caller's transaction."""
+    from .bulk import insert_rows
+    from .models import AuditEntry
+
+    actor = by if by is not None and getattr(by, "is_authenticated", False) else None
+    label = actor.get_username() if actor is not None else "system"
+    actor_id, ip, channel = actor.pk if actor is not None else None, current_ip(), current_channel()
+    insert_rows(AuditEntry, ["actor", "actor_label", "ip", "channel", "action", "model", "object_id",
+                             "object_repr", "region_path", "changes", "allowed"],
+                [(actor_id, label, ip, channel, action, model, str(object_id), repr_[:200], region_path, changes, True)
+                 for action, model, object_id, repr_, region_path, changes in rows])

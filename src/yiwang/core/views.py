@@ -75,11 +75,13 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     template_name = "core/list.html"
     title = ""
     create_url_name = None
+    create_label = ""  # the create button's text; "新增" when empty
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = self.title or self.model._meta.verbose_name_plural
         ctx["create_url_name"] = self.create_url_name
+        ctx["create_label"] = self.create_label
         return ctx
 
     def get_filterset(self, filterset_class):

@@ -5,6 +5,8 @@ checks permission at the target's region, validates with Chinese messages naming
 in one transaction and records an audit entry with field diffs.
 """
 import datetime
+import functools
+import re
 
 from django.db import transaction
 from pypinyin import Style, lazy_pinyin
@@ -23,8 +25,14 @@ PERSON_FIELDS = ["name", "household", "gender", "birth_date", "political_status"
                  "status_changed_on", "registered_on", "id_suffix"]
 
 
-def initials(name: str) -> str:
+@functools.lru_cache(maxsize=65536)  # pypinyin costs ~40 µs a name; a town's names repeat a lot
+def _initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).upper()[:50]
+
+
+def initials(name: str) -> str:
+    """拼音首字母 of a name (张三 -> ZS), for search."""
+    return _initials(name)
 
 
 def _placement(village: Region, grid: Region | None):
@@ -238,3 +246,229 @@ def ensure_default_tags():
             if created:
                 audit.record("people.create_tag", by=None, obj=tag,
                              changes={"code": [None, code], "name": [None, name], "applies_to": [None, applies_to]})
+
+
+TAG_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def upsert_tag(code, name, applies_to, *, by):
+    """Create a special-group tag, or rename it / change what it applies to, by its code (natural key).
+
+    Tags are reference data for the whole system, so the permission is region-less ``people.tags``
+    (system administrator, town staff of the people module). A tag already on households or persons
+    keeps what it applies to. Returns ``(tag, outcome)`` with outcome "new", "changed" or "unchanged";
+    an unchanged tag writes no audit entry.
+    """
+    require(by, "people.tags", None, action="people.upsert_tag")
+    code = clean_text(code, field="code", label="标签代码", max_length=40, required=True).lower()
+    if not TAG_CODE.fullmatch(code):
+        raise ActionError(f"标签代码“{code}”无效：只能用小写字母、数字、短横线和下划线，以字母或数字开头", field="code")
+    name = clean_text(name, field="name", label="标签名称", max_length=40, required=True)
+    applies_to = _choice(applies_to, Tag.AppliesTo, field="applies_to", label="适用对象")
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().filter(code=code).first()
+        clash = Tag.objects.filter(name=name).exclude(code=code).first()
+        if clash is not None:
+            raise ActionError(f"标签名称“{name}”已被标签 {clash.code} 使用", field="name")
+        if tag is None:
+            tag = Tag.objects.create(code=code, name=name, applies_to=applies_to)
+            audit.record("people.create_tag", by=by, obj=tag,
+                         changes={"code": [None, code], "name": [None, name], "applies_to": [None, applies_to]})
+            return tag, "new"
+        if applies_to != tag.applies_to:
+            used = tag.households.count() + tag.persons.count()
+            if used:
+                raise ActionError(f"标签“{tag.name}”已用于 {used} 户或人，不能改为适用于"
+                                  f"{Tag.AppliesTo(applies_to).label}", field="applies_to")
+        before = audit.snapshot(tag, ["name", "applies_to"])
+        tag.name, tag.applies_to = name, applies_to
+        changes = audit.diff(before, audit.snapshot(tag, ["name", "applies_to"]))
+        if not changes:
+            return tag, "unchanged"
+        tag.save(update_fields=["name", "applies_to"])
+        audit.record("people.update_tag", by=by, obj=tag, changes=changes)
+        return tag, "changed"
+
+
+HH_IMPORT_FIELDS = ["village", "grid", "region_path", "address", "registered_on"]
+PERSON_IMPORT_FIELDS = ["name", "name_initials", "relation", "political_status", "status", "status_changed_on",
+                        "registered_on", "phone_hash", "phone_cipher", "phone_suffix"]
+
+
+def upsert_member_rows(batch, *, by, regions, cache, today=None):
+    """The Excel importer's write: upsert households (by 户号) and persons (by ID number) in bulk.
+
+    ``batch`` is [(row_no, values)] already checked by ``HouseholdMemberSheet`` (scope, grids of the
+    village, ID validity, one head per household, no ID registered in another household); ``regions``
+    maps the codes the user may write to. Runs inside the engine's transaction; writes one audit entry
+    per created or changed household and person, with field diffs (never a clear ID number or phone).
+    Returns the outcome of each row: "new", "changed" or "unchanged".
+
+    New rows — the bulk of a first import — go in as plain tuples through ``core.bulk.insert_rows``
+    (and their audit entries through ``audit.record_rows``); rows that already exist are loaded as
+    model instances and diffed field by field. Across batches ``cache`` keeps per household only
+    (pk, region path, head pk), so memory does not grow with model instances. When the sheet's
+    ``finish`` left ``known_numbers`` / ``known_ids`` in ``cache`` (what exists already), only those
+    are looked up; a row created meanwhile by someone else fails the unique key and the import rolls back.
+    """
+    from yiwang.core.bulk import insert_rows
+
+    today = today or datetime.date.today()
+    targets = {v.get("grid") or v["village"] for _, v in batch}
+    for code in sorted(targets):  # defence in depth: the sheet checked scope, the action checks again
+        region = regions.get(code)
+        if region is None:
+            raise ActionError(f"嘎查村或网格 {code} 不存在", field="village")
+        require(by, "people.change", region.path, action="people.upsert_member_rows")
+    tags = cache.get("tag_objects")
+    if tags is None:
+        tags = cache["tag_objects"] = {t.code: t for t in Tag.objects.all()}
+    info = cache.setdefault("hh_info", {})  # 户号 -> [pk, region_path, head pk]
+    loaded = {}
+    wanted = {v["number"] for _, v in batch if v["number"] not in info}
+    if "known_numbers" in cache:  # the sheet's check found which 户号 exist: look up only those
+        wanted &= cache["known_numbers"]
+    if wanted:
+        for h in Household.objects.filter(number__in=wanted).prefetch_related("tags"):
+            h._tag_codes = sorted(t.code for t in h.tags.all())
+            loaded[h.number] = h
+    audits, hh_outcome = [], {}
+    new_hh, changed_hh, retag_hh = [], [], []  # new_hh: (number, row tuple, tag codes, audit grid)
+    for _, v in batch:
+        number = v["number"]
+        if number in info:
+            continue
+        village, grid = regions[v["village"]], regions.get(v["grid"]) if v.get("grid") else None
+        h = loaded.get(number)
+        if h is None:
+            path = (grid or village).path
+            info[number] = [None, path, None]
+            new_hh.append((number, (number, village.pk, grid.pk if grid else None, path, v.get("address") or "",
+                                    v.get("hh_registered_on") or today), v.get("hh_tags") or [],
+                           village.pk, grid.pk if grid else None))
+            hh_outcome[number] = "new"
+            continue
+        before = audit.snapshot(h, HH_IMPORT_FIELDS)
+        h.village, h.grid, h.region_path = village, grid, (grid or village).path
+        h.address = v.get("address") or ""
+        if v.get("hh_registered_on"):
+            h.registered_on = v["hh_registered_on"]
+        changes = audit.diff(before, audit.snapshot(h, HH_IMPORT_FIELDS))
+        new_tags = v.get("hh_tags") or []
+        if new_tags != h._tag_codes:
+            changes["tags"] = [h._tag_codes, new_tags]
+            h._tag_codes = new_tags
+            retag_hh.append(h)
+        if changes:
+            changed_hh.append(h)
+            h._changes = changes
+        hh_outcome[number] = "changed" if changes else "unchanged"
+        info[number] = [h.pk, h.region_path, h.head_id]
+    if new_hh:
+        ids = insert_rows(Household, ["number", "village", "grid", "region_path", "address", "registered_on"],
+                          [row for _, row, _, _, _ in new_hh], returning=True)
+        for (number, *_), pk in zip(new_hh, ids):
+            info[number][0] = pk
+    if changed_hh:
+        Household.objects.bulk_update(changed_hh, HH_IMPORT_FIELDS, batch_size=1000)
+    through = Household.tags.through
+    if retag_hh:
+        through.objects.filter(household_id__in=[h.pk for h in retag_hh]).delete()
+    insert_rows(through, ["household", "tag"],
+                [(info[number][0], tags[c].pk) for number, _, codes, _, _ in new_hh for c in codes]
+                + [(h.pk, tags[c].pk) for h in retag_hh for c in h._tag_codes])
+    for number, row, codes, village_id, grid_id in new_hh:
+        audits.append(("people.create_household", "people.Household", info[number][0], number, row[3], {
+            "number": [None, number], "village": [None, str(village_id)],
+            "grid": [None, str(grid_id) if grid_id else None], "tags": [None, codes]}))
+    for h in changed_hh:
+        audits.append(("people.update_household", "people.Household", h.pk, str(h), h.region_path, h._changes))
+
+    ids = {}  # row -> (number, gender, birth date, keyed hash); the sheet's check derived them already
+    for row_no, v in batch:
+        derived = v.get("_id")
+        if derived is None:
+            parsed = parse_id_number(v["id_number"], today=today)
+            derived = (parsed.number, parsed.gender, parsed.birth_date, crypto.lookup_hash(parsed.number))
+        ids[row_no] = derived
+    lookup = [d[3] for d in ids.values()]
+    if "known_ids" in cache:  # likewise the ID numbers already registered
+        lookup = [h for h in lookup if h in cache["known_ids"]]
+    existing = {p.id_hash: p for p in Person.objects.filter(id_hash__in=lookup).prefetch_related("tags")} if lookup else {}
+    new_people, changed_people, retag_people, outcomes, heads = [], [], [], [], []
+    for row_no, v in batch:
+        hh = info[v["number"]]
+        phone = v.get("phone") or ""
+        number, gender, birth_date, id_hash = ids[row_no]
+        p = existing.get(id_hash)
+        if p is None:
+            name = v["name"]
+            new_people.append((
+                (hh[0], name, initials(name), id_hash, crypto.encrypt(number), number[:6],
+                 number[-4:], gender, birth_date, crypto.lookup_hash(phone),
+                 crypto.encrypt(phone), phone[-4:], v.get("political_status") or Person.Political.MASSES,
+                 v["relation"], v.get("status") or Person.Status.LIVING, v.get("registered_on") or today),
+                v.get("person_tags") or [], hh))
+            outcome = "new"
+        else:
+            before = audit.snapshot(p, PERSON_IMPORT_FIELDS)
+            p.name, p.name_initials, p.relation = v["name"], initials(v["name"]), v["relation"]
+            if v.get("political_status"):
+                p.political_status = v["political_status"]
+            if v.get("status") and v["status"] != p.status:
+                p.status, p.status_changed_on = v["status"], today
+            if v.get("registered_on"):
+                p.registered_on = v["registered_on"]
+            if crypto.lookup_hash(phone) != p.phone_hash:
+                p.phone_hash, p.phone_cipher, p.phone_suffix = crypto.lookup_hash(phone), crypto.encrypt(phone), phone[-4:]
+            changes = audit.diff(before, audit.snapshot(p, PERSON_IMPORT_FIELDS))
+            for secret in ("phone_hash", "phone_cipher", "phone_suffix"):
+                if changes.pop(secret, None) is not None:
+                    changes["phone"] = ["***", "***"]
+            old_tags = sorted(t.code for t in p.tags.all())
+            p._tag_codes = v.get("person_tags") or []
+            if p._tag_codes != old_tags:
+                changes["tags"] = [old_tags, p._tag_codes]
+                retag_people.append(p)
+            if changes:
+                changed_people.append((p, hh))
+                p._changes = changes
+            outcome = "changed" if changes else "unchanged"
+        if outcome == "unchanged" and hh_outcome.get(v["number"]) in ("new", "changed"):
+            outcome = "changed"
+        hh_outcome.pop(v["number"], None)  # a household's own change counts once, on its first row
+        if v["relation"] == Person.Relation.HEAD:
+            heads.append((hh, len(new_people) - 1 if p is None else p))
+        outcomes.append(outcome)
+    person_ids = insert_rows(Person, ["household", "name", "name_initials", "id_hash", "id_cipher", "id_prefix",
+                                      "id_suffix", "gender", "birth_date", "phone_hash", "phone_cipher",
+                                      "phone_suffix", "political_status", "relation", "status", "registered_on"],
+                             [row for row, _, _ in new_people], returning=True)
+    if changed_people:
+        Person.objects.bulk_update([p for p, _ in changed_people], PERSON_IMPORT_FIELDS, batch_size=1000)
+    pthrough = Person.tags.through
+    if retag_people:
+        pthrough.objects.filter(person_id__in=[p.pk for p in retag_people]).delete()
+    insert_rows(pthrough, ["person", "tag"],
+                [(pk, tags[c].pk) for (_, codes, _), pk in zip(new_people, person_ids) for c in codes]
+                + [(p.pk, tags[c].pk) for p in retag_people for c in p._tag_codes])
+    head_changed = []
+    for hh, p in heads:
+        pk = person_ids[p] if isinstance(p, int) else p.pk
+        if hh[2] != pk:
+            hh[2] = pk
+            head_changed.append((pk, hh[0]))
+    if head_changed:
+        from django.db import connection
+
+        table, qn = Household._meta.db_table, connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {qn(table)} SET {qn('head_id')} = %s WHERE {qn('id')} = %s", head_changed)
+    for (row, _, hh), pk in zip(new_people, person_ids):
+        audits.append(("people.add_person", "people.Person", pk, row[1], hh[1], {
+            "name": [None, row[1]], "household": [None, str(hh[0])], "relation": [None, row[13]],
+            "id_suffix": [None, row[6]]}))
+    for p, hh in changed_people:
+        audits.append(("people.update_person", "people.Person", p.pk, str(p), hh[1], p._changes))
+    audit.record_rows(audits, by=by)
+    return outcomes

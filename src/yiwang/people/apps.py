@@ -10,3 +10,4 @@ class PeopleConfig(AppConfig):
         from yiwang.core.navigation import NavItem, register
 
         register(NavItem("people", "户籍人口", "people:household_list", "people.view", order=20))
+        register(NavItem("persons", "人员", "people:person_list", "people.view", order=21))

@@ -7,6 +7,7 @@ import django_filters
 from django.db.models import Q
 
 from yiwang.areas.models import Region
+from yiwang.areas.widgets import ChildRegionSelect
 from yiwang.core import crypto
 from yiwang.core.idnumber import normalise
 
@@ -31,7 +32,8 @@ def person_search_q(value, prefix=""):
 class HouseholdFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="户号/户主/身份证后四位", method="search")
     village = django_filters.ModelChoiceFilter(label="嘎查村", queryset=Region.objects.none(), to_field_name="code")
-    grid = django_filters.ModelChoiceFilter(label="网格", queryset=Region.objects.none(), to_field_name="code")
+    grid = django_filters.ModelChoiceFilter(label="网格", queryset=Region.objects.none(), to_field_name="code",
+                                            widget=ChildRegionSelect(follows="village"))
     tag = django_filters.ModelChoiceFilter(label="特殊群体", field_name="tags", queryset=Tag.objects.filter(
         applies_to="household"), to_field_name="code")
 

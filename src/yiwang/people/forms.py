@@ -2,6 +2,7 @@
 from django import forms
 
 from yiwang.areas.models import Region
+from yiwang.areas.widgets import ChildRegionSelect
 
 from .models import Person, Tag
 
@@ -9,7 +10,8 @@ from .models import Person, Tag
 class HouseholdForm(forms.Form):
     number = forms.CharField(label="户号", max_length=30)
     village = forms.ModelChoiceField(label="嘎查村/社区", queryset=Region.objects.none(), to_field_name="code")
-    grid = forms.ModelChoiceField(label="网格", queryset=Region.objects.none(), to_field_name="code", required=False)
+    grid = forms.ModelChoiceField(label="网格", queryset=Region.objects.none(), to_field_name="code", required=False,
+                                  widget=ChildRegionSelect(follows="village"))  # only the chosen village's grids
     address = forms.CharField(label="地址", max_length=200, required=False)
     registered_on = forms.DateField(label="登记日期", widget=forms.DateInput(attrs={"type": "date"}))
     tags = forms.ModelMultipleChoiceField(label="特殊群体", queryset=Tag.objects.filter(applies_to="household"),

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from yiwang.core.views import ActionFormView, ScopedDetailView, ScopedListView, get_scoped_or_404
+from yiwang.exchange.listing import ExchangeButtonsMixin
 
 from . import actions
 from .filtersets import HouseholdFilterSet, PersonFilterSet
@@ -12,25 +13,27 @@ from .models import Household, Person
 from .tables import HouseholdTable, PersonTable
 
 
-class HouseholdListView(ScopedListView):
+class HouseholdListView(ExchangeButtonsMixin, ScopedListView):
     model = Household
     table_class = HouseholdTable
     filterset_class = HouseholdFilterSet
     title = "户籍"
     create_url_name = "people:household_create"
     breadcrumbs = [("户籍", None)]
+    exchange_sheet, exchange_from, exchange_import = "households", "households", True
 
     def get_queryset(self):
         return (super().get_queryset().select_related("village", "grid", "head")
                 .annotate(member_count=Count("members")).order_by("number"))
 
 
-class PersonListView(ScopedListView):
+class PersonListView(ExchangeButtonsMixin, ScopedListView):
     model = Person
     table_class = PersonTable
     filterset_class = PersonFilterSet
     title = "人员"
     breadcrumbs = [("人员", None)]
+    exchange_sheet = "households"  # the member rows of the households sheet, by the persons list's filters
 
     def get_queryset(self):
         return super().get_queryset().select_related("household")

@@ -1,0 +1,176 @@
+"""The Excel import benchmark: `make bench` (or `.venv/bin/python bench/run.py`). Writes docs/BENCHMARKS.md.
+
+For a workbook of 100,000 households (≈300,000 person rows, the 14 columns of the households sheet,
+generated once and cached under var/bench/), in one run on this machine:
+  - the parse ceilings: the same file read raw by openpyxl (read-only mode) and by python-calamine;
+  - the product (upload → dry run → commit, as the CLI and the UI run it) on SQLite (a fresh file under
+    var/bench/sqlite/) and on PostgreSQL (the database ``yiwang_bench``, dropped and created anew);
+    then a re-import dry run of the same file (every row unchanged: the diff path);
+  - django-import-export importing the same rows (bench/ixp_resources.py), with its defaults and in its
+    bulk mode, on the first --ixp-rows rows (it runs ~100–300 rows/s: the whole file would take hours);
+  - the peak RSS of each measured process.
+Every measurement runs in its own process (bench/worker.py) so each peak RSS is its own. Nothing
+here touches var/yiwang.sqlite3 or a test database. Not part of the test suite or CI.
+
+Options: --households N (default 100000) · --ixp-rows N (default 15000; 0 = all) · --no-postgres ·
+--no-ixp · --pg URL (server, default postgres://postgres@127.0.0.1:5432) · --out FILE (default
+docs/BENCHMARKS.md).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VAR = ROOT / "var" / "bench"
+PY = sys.executable
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+
+PG_DB = "yiwang_bench"
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def worker(env, *args):
+    """Run one measurement in a fresh process; return its JSON line."""
+    proc = subprocess.run([PY, str(BENCH / "worker.py"), *map(str, args)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"worker {args[0]} failed ({proc.returncode})")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
+    result = json.loads(line)
+    log(f"  {args[0]}: {result.get('rows_per_s', '')} rows/s, peak RSS {result.get('peak_rss_mb')} MB"
+        f" ({result.get('seconds', '')} s)")
+    return result
+
+
+def base_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "YIWANG_"))}
+    env.update(DJANGO_SETTINGS_MODULE="yiwang.settings", YIWANG_DEBUG="0", PYTHONPATH=str(ROOT / "src"))
+    env.pop("REDIS_URL", None)  # progress goes to the in-process cache: no server in the figures
+    return env
+
+
+def sqlite_env():
+    folder = VAR / "sqlite"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = base_env()
+    env.update(DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}", YIWANG_VAR_DIR=str(folder))
+    return env
+
+
+def pg_env(server):
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    folder = VAR / "postgresql"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = base_env()
+    env.update(DATABASE_URL=f"{server}/{PG_DB}", YIWANG_VAR_DIR=str(folder))
+    return env
+
+
+def machine(pg_server, with_pg):
+    info = {"python": platform.python_version(), "platform": platform.platform(), "cores": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["ram_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    import sqlite3
+    from importlib.metadata import version
+
+    info["sqlite"] = sqlite3.sqlite_version
+    for pkg in ("Django", "python-calamine", "openpyxl", "psycopg", "cryptography", "django-import-export", "tablib"):
+        try:
+            info[pkg] = version(pkg)
+        except Exception:
+            info[pkg] = "—"
+    if with_pg:
+        import psycopg
+
+        with psycopg.connect(f"{pg_server}/postgres") as conn:
+            info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+    return info
+
+
+def product(env, path, label):
+    log(f"{label}: setup (migrate, the demo town's regions and grids, tags)")
+    worker(env, "setup")
+    log(f"{label}: import {path.name}")
+    check = worker(env, "check", path)
+    commit = worker(env, "commit", check["job"])
+    again = worker(env, "check", path)
+    return {"check": check, "commit": commit, "reimport_check": again}
+
+
+def ixp(env_factory, path, rows, label):
+    out = {}
+    for mode in ("default", "bulk"):
+        env = env_factory()
+        worker(env, "setup")
+        log(f"{label}: django-import-export ({mode}) on {rows or 'all'} rows")
+        args = ["ixp", path] + (["--bulk"] if mode == "bulk" else []) + ([f"--limit={rows}"] if rows else [])
+        out[mode] = worker(env, *args)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--households", type=int, default=100_000)
+    ap.add_argument("--ixp-rows", type=int, default=15_000)
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-ixp", action="store_true")
+    ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    args = ap.parse_args()
+
+    started = time.time()
+    path, persons = generate.workbook(VAR, args.households, log=log)
+    results = {"started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "file": {"name": path.name, "bytes": path.stat().st_size, "households": args.households,
+                        "rows": persons, "sha256": generate.sha256(path)},
+               "machine": machine(args.pg, not args.no_postgres), "load_start": os.getloadavg()}
+    log(f"file: {path.name}, {persons:,} person rows, {path.stat().st_size / 1e6:.1f} MB")
+    env = base_env()
+    results["ceilings"] = {"openpyxl": worker(env, "openpyxl", path), "calamine": worker(env, "calamine", path)}
+    results["sqlite"] = product(sqlite_env(), path, "SQLite")
+    if not args.no_postgres:
+        results["postgresql"] = product(pg_env(args.pg), path, "PostgreSQL")
+    if not args.no_ixp:
+        results["ixp"] = {"sqlite": ixp(sqlite_env, path, args.ixp_rows, "SQLite")}
+        if not args.no_postgres:
+            results["ixp"]["postgresql"] = ixp(lambda: pg_env(args.pg), path, args.ixp_rows, "PostgreSQL")
+    results["load_end"] = os.getloadavg()
+    results["minutes"] = round((time.time() - started) / 60, 1)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (VAR / f"results-{stamp}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    import report
+
+    Path(args.out).write_text(report.render(results))
+    log(f"wrote {args.out} and var/bench/results-{stamp}.json in {results['minutes']} min")
+
+
+if __name__ == "__main__":
+    main()

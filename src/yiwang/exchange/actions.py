@@ -1,0 +1,149 @@
+"""Every write of the exchange app: upload (keep the file), check (dry run), commit, and exports.
+
+``upload`` stores the file with its hash and size and records the job; ``check`` runs the engine as a
+dry run; ``commit`` runs it for real in one transaction. Each is audited with the file's hash and the
+counts. A job runs in the background (``tasks.dispatch``) so the page can show progress; the CLI and
+tests run it inline. Exports honour scope and masking; a full-ID export is allowed only with
+``pii.reveal`` and is audited as such.
+"""
+import hashlib
+import json
+import logging
+import traceback
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from yiwang.core import audit
+from yiwang.core.errors import ActionError
+from yiwang.core.permissions import require
+
+from . import engine
+from .jobs import error_workbook, progress_key, read_file
+from .models import ImportJob
+from .reader import max_bytes
+from .sheets import Context, get_sheet
+from .workbook import rows_workbook
+
+log = logging.getLogger("yiwang.exchange")
+
+
+def upload(*, sheet_key, data: bytes, name, region, by, partial=False) -> ImportJob:
+    sheet = get_sheet(sheet_key)
+    require(by, sheet.change_permission, region.path, action="exchange.upload")
+    if len(data) > max_bytes():
+        raise ActionError(f"文件过大：上限 {max_bytes() / 1048576:.0f} MB；请分批导入", field="file")
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        job = ImportJob(sheet=sheet.key, original_name=(name or "upload.xlsx")[:255], sha256=digest, size=len(data),
+                        region=region, region_path=region.path,
+                        created_by=by if by is not None and by.is_authenticated else None, partial=partial)
+        job.created_at = timezone.now()
+        job.file.save(f"{digest}.xlsx", ContentFile(data), save=False)
+        job.save()
+        audit.record("exchange.upload", by=by, obj=job,
+                     changes={"sheet": [None, sheet.key], "sha256": [None, digest], "size": [None, len(data)],
+                              "name": [None, job.original_name]})
+    return job
+
+
+def _ctx(job, by, commit):
+    return Context(user=by, region=job.region, commit=commit, partial=job.partial)
+
+
+def _progress_for(job):
+    def report(phase, done, total):
+        cache.set(progress_key(job.pk), {"phase": phase, "done": done, "total": total}, 3600)
+
+    return report
+
+
+def check(job: ImportJob, *, by) -> ImportJob:
+    """Dry run: every row checked and written inside a transaction that is rolled back."""
+    require(by, get_sheet(job.sheet).change_permission, job.region_path, action="exchange.check", obj=job)
+    return _run(job, by=by, commit=False)
+
+
+def commit(job: ImportJob, *, by) -> ImportJob:
+    sheet = get_sheet(job.sheet)
+    require(by, sheet.change_permission, job.region_path, action="exchange.commit", obj=job)
+    if job.status != ImportJob.Status.CHECKED:
+        raise ActionError(f"该导入当前状态为“{job.get_status_display()}”，只有预览通过的导入可以确认", field="status")
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+        status=ImportJob.Status.COMMITTING)
+    if not updated:  # someone else confirmed it a moment ago
+        raise ActionError("该导入已被确认或正在导入", field="status")
+    job.status = ImportJob.Status.COMMITTING
+    return _run(job, by=by, commit=True)
+
+
+def _run(job, *, by, commit):
+    sheet = get_sheet(job.sheet)
+    if not commit:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CHECKING)
+    cache.set(progress_key(job.pk), {"phase": "start", "done": 0, "total": 0}, 3600)
+    try:
+        result = engine.run(sheet, read_file(job), _ctx(job, by, commit), progress=_progress_for(job))
+    except Exception as e:  # the engine's transaction has rolled back: nothing was written
+        log.exception("import %s failed", job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED,
+                                                   file_error=f"导入出错，未写入任何数据：{e}"[:500])
+        audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job, allowed=False,
+                     reason=traceback.format_exception_only(e)[-1][:400])
+        job.refresh_from_db()
+        return job
+    job.total_rows, job.counts, job.seconds = result.total_rows, result.counts, result.seconds
+    job.issues = [i.as_dict() for i in result.issues[:1000]]
+    if len(result.issues) > 1000:  # every issue is kept for the error workbook; the page shows the first 1000
+        payload = json.dumps([i.as_dict() for i in result.issues], ensure_ascii=False).encode()
+        job.issues_file.save(f"{job.sha256}-{job.pk}-{'commit' if commit else 'check'}.json", ContentFile(payload),
+                             save=False)
+    job.issue_count, job.file_error = len(result.issues), result.file_error
+    job.unknown_headers = result.unknown_headers
+    now = timezone.now()
+    if commit:
+        job.status, job.committed_at = ImportJob.Status.COMMITTED, now
+        job.committed_by = by if by is not None and by.is_authenticated else None
+    else:
+        job.checked_at = now
+        bad = result.file_error or (result.issues and not job.partial)
+        job.status = ImportJob.Status.REJECTED if bad else ImportJob.Status.CHECKED
+    with transaction.atomic():
+        job.save()
+        audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job,
+                     changes={"counts": [None, job.counts], "sha256": [None, job.sha256],
+                              "issues": [None, job.issue_count], "rows": [None, job.total_rows]},
+                     reason=job.file_error)
+    cache.set(progress_key(job.pk), {"phase": "done", "done": job.total_rows, "total": job.total_rows}, 3600)
+    return job
+
+
+def download(job: ImportJob, *, by, errors=False) -> bytes:
+    """The kept file of an import, or its error workbook (the rejected rows as uploaded). A sheet of
+    personal data (the household ledger) holds full ID numbers and phones in clear: downloading it needs
+    ``pii.reveal`` at the job's region, like revealing one number, and every download is audited."""
+    action = "exchange.download_errors" if errors else "exchange.download_file"
+    if get_sheet(job.sheet).personal_data:
+        require(by, "pii.reveal", job.region_path, action=action, obj=job)
+    data = error_workbook(job) if errors else read_file(job)
+    audit.record(action, by=by, obj=job)
+    return data
+
+
+def export(*, sheet_key, queryset, by, full_pii=False) -> bytes:
+    """Export rows of ``queryset`` (already scoped and filtered by the caller) as the sheet's workbook."""
+    sheet = get_sheet(sheet_key)
+    if full_pii:
+        require(by, "pii.reveal", None, action="exchange.export_full")
+    count = queryset.count()
+    data = rows_workbook(sheet, sheet.export_rows(queryset, Context(user=by, full_pii=full_pii)))
+    paths = by.scope_paths(f"{sheet.module}.view") if by is not None and not by.is_superuser else []
+    audit.record("exchange.export_full" if full_pii else "exchange.export", by=by,
+                 region_path=paths[0] if paths else "",
+                 changes={"sheet": [None, sheet.key], "rows": [None, count], "full_pii": [None, full_pii]})
+    return data
+
+
+__all__ = ["upload", "check", "commit", "download", "export"]

@@ -1,0 +1,175 @@
+"""The import engine: read → check every row (pass 1) → write in batches in one transaction (pass 2).
+
+- All-or-nothing by default: any rejected row and nothing is written. ``partial=True`` writes the
+  accepted rows and reports the rejected ones (they come back in an error workbook).
+- Dry run and commit are the same code: a dry run writes inside the transaction and rolls it back,
+  so its counts of new / changed / unchanged rows are exactly what a commit would do.
+- A crash or a killed process leaves the database as it was: the write pass is one transaction.
+- The file is read and every cell parsed once. Pass 1 keeps each accepted row's parsed values (with
+  what ``check`` derived, e.g. the ID number's keyed hash) packed — pickled and compressed in chunks of
+  ``KEEP_CHUNK`` rows, in memory (never on disk: they hold clear ID numbers) — and frees the reader's
+  copy of the sheet before pass 2, which unpacks a chunk at a time and writes ``sheet.batch_size`` rows
+  at a time. So the peak is the reader's sheet (bounded by the upload limit) plus the keys cross-row
+  checks need, and pass 2 adds a few dozen bytes a row.
+"""
+import collections
+import contextlib
+import pickle
+import time
+import zlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from .reader import FileRejected, open_rows
+from .sheets import Context, Sheet
+
+
+KEEP_CHUNK = 1000
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+class _Kept:
+    """Accepted rows of pass 1, packed: a queue of zlib-compressed pickles of ``KEEP_CHUNK`` rows each
+    (about 60 bytes a households row), unpacked once and dropped as pass 2 goes."""
+
+    def __init__(self):
+        self.chunks, self.pending, self.rows = collections.deque(), [], 0
+
+    def add(self, row_no, values):
+        self.pending.append((row_no, values))
+        self.rows += 1
+        if len(self.pending) >= KEEP_CHUNK:
+            self._pack()
+
+    def _pack(self):
+        if self.pending:
+            self.chunks.append(zlib.compress(pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL), 1))
+            self.pending = []
+
+    def nbytes(self):
+        return sum(len(c) for c in self.chunks)
+
+    def __iter__(self):
+        self._pack()
+        while self.chunks:
+            yield from pickle.loads(zlib.decompress(self.chunks.popleft()))
+
+
+@dataclass
+class ImportResult:
+    sheet: str
+    committed: bool
+    counts: dict
+    issues: list
+    total_rows: int
+    file_error: str = ""
+    seconds: float = 0.0
+    unknown_headers: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.file_error and not self.issues
+
+    def as_dict(self):
+        return {"sheet": self.sheet, "committed": self.committed, "counts": self.counts,
+                "issues": [i.as_dict() for i in self.issues[:1000]], "issue_count": len(self.issues),
+                "total_rows": self.total_rows, "file_error": self.file_error, "seconds": round(self.seconds, 3),
+                "unknown_headers": self.unknown_headers}
+
+
+def run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportResult:
+    started = time.perf_counter()
+    progress = progress or (lambda phase, done, total: None)
+    try:
+        layout, rows, total = open_rows(data, sheet.columns, preferred_title=sheet.title)
+    except FileRejected as e:
+        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error=e.reason)
+    del data  # the reader has its own copy; the caller passed ours inline
+    if layout.missing_required:
+        return ImportResult(sheet.key, False, ctx.counts, [], total,
+                            file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
+    seen = 0
+    kept = _Kept()
+    rejected = ctx.rejected_rows
+    for row_no, cells in rows():
+        seen += 1
+        values = sheet.parse(row_no, cells, layout, ctx)
+        if values is not None:
+            sheet.check(row_no, values, ctx)
+            if row_no not in rejected:
+                kept.add(row_no, values)
+        if seen % 5000 == 0:
+            progress("check", seen, total)
+    del rows  # the reader's copy of the sheet: pass 2 works from ``kept``
+    if seen == 0:
+        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error="表格中没有数据行（只有表头或全是空行）")
+    sheet.finish(ctx)
+    ctx.counts["rejected"] = len(ctx.rejected_rows)
+    result = ImportResult(sheet.key, False, ctx.counts, sorted(ctx.issues, key=lambda i: i.row), seen,
+                          unknown_headers=layout.unknown_headers)
+    if ctx.issues and not ctx.partial:
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # pass 2: the rows kept by pass 1, less those ``finish`` rejected (cross-row checks)
+    progress("write", 0, seen)
+    try:
+        with _large_page_cache(), transaction.atomic():
+            batch, done = [], 0
+            for row_no, values in kept:
+                if row_no in rejected:
+                    continue
+                batch.append((row_no, values))
+                if len(batch) >= sheet.batch_size:
+                    _write(sheet, batch, ctx)
+                    done += len(batch)
+                    batch = []
+                    progress("write", done, seen)
+            if batch:
+                _write(sheet, batch, ctx)
+                done += len(batch)
+                progress("write", done, seen)
+            if ctx.commit:
+                sheet.after_commit(ctx) if hasattr(sheet, "after_commit") else None
+            else:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    result.committed = ctx.commit
+    result.counts = ctx.counts
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+SQLITE_CACHE_KIB = 64 * 1024
+
+
+@contextlib.contextmanager
+def _large_page_cache():
+    """On SQLite, a 64 MiB page cache for the write pass instead of the default 2 MiB: a town's
+    persons put a few dozen MiB of random keys (ID and phone hashes) into indexes, and with the default
+    every insert past the first ~50,000 rows reads its index pages back (the import slows down as
+    it goes, ~4x at 300,000 rows). The connection's own setting is restored afterwards."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def _write(sheet, batch, ctx):
+    for outcome in sheet.write(batch, ctx):
+        ctx.counts[outcome] += 1
