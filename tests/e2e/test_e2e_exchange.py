@@ -168,7 +168,7 @@ def issues_by_row(page):
 
 
 # ---- tests ----------------------------------------------------------------------------------------
-def test_template_and_exports_honour_filters_scope_and_masking(new_page, sign_in):
+def test_template_and_exports_honour_filters_scope_and_masking(new_page, sign_in, screenshot):
     page = sign_in(new_page(), "wlne_secretary")
     page.goto("/people/households/")
 
@@ -200,6 +200,7 @@ def test_template_and_exports_honour_filters_scope_and_masking(new_page, sign_in
     page.click("#export-more")
     expect(page.locator("#export-xlsx-full")).to_be_visible()
     expect(page.locator("#export-xlsx-full")).to_contain_text("导出（含完整身份证号）")
+    screenshot(page, "households-export-menu")
     name, full = download(page, "#export-xlsx-full")
     assert "含完整身份证号" in name
     _, full_rows = sheet_rows(full)
