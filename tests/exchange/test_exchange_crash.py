@@ -156,7 +156,7 @@ def test_a_killed_import_process_leaves_no_person_of_the_file(db, capsys):
     tmp = Path(tempfile.mkdtemp(prefix="yiwang-kill-"))
     database = Database(tmp)
     persons_before = database.query("SELECT COUNT(*) FROM people_person")[0][0]
-    households = 6000  # 12,000 rows: six batches of 2,000 to write
+    households = 30_000  # 60,000 rows: 30 batches of 2,000 — over a second to write even at 50,000 rows/s
     hashes = big_ledger(tmp / "BIG.xlsx", households)
     env, argv = run_cli(database, tmp, str(tmp / "BIG.xlsx"), "--region", WLNE, "--commit")
 
@@ -194,9 +194,11 @@ def test_a_killed_import_process_leaves_no_person_of_the_file(db, capsys):
     m = re.search(r"导入记录 #(\d+)", text)
     job_id = int(m[1]) if m else None
     try:
-        assert killed_at is not None, f"never saw the write phase: {progress[-500:]!r} {text!r}"
+        assert killed_at is not None, (f"never saw the commit's write phase (did the import finish between two "
+                                       f"progress lines? then make BIG.xlsx bigger): {progress[-300:]!r} {text!r}")
         assert proc.returncode == -signal.SIGKILL
-        assert "已预览，待确认：共 12000 行；新增 12000" in text and "已导入" not in text, text
+        rows = 2 * households
+        assert f"已预览，待确认：共 {rows} 行；新增 {rows}" in text and "已导入" not in text, text
 
         # nothing of the file is there, the rest is as it was, the database is sound
         marks = ",".join(["%s"] * len(hashes))

@@ -187,6 +187,20 @@ def test_api_shows_each_rejected_cell(demo_user):
     assert r.status_code == 400 and "有错误，未导入" in r.json()["detail"]
 
 
+def test_rejected_id_numbers_and_phones_are_masked_for_those_without_pii_reveal(demo_user):
+    rows = household_rows("APIMASK", 1)
+    bad_id = rows[1]["id_number"][:-1] + ("0" if rows[1]["id_number"][-1] != "0" else "1")
+    rows[1]["id_number"], rows[0]["phone"] = bad_id, "1380013800"
+    body = upload(client_for(demo_user("wlne_secretary")), xlsx(rows)).json()
+    assert {i["value"] for i in body["issues"]} == {bad_id, "1380013800"}  # the cadre holds pii.reveal
+    for who in ("banner_viewer", "town_leader"):
+        client = client_for(demo_user(who))
+        for url in (f"/api/imports/{body['id']}/", f"/exchange/jobs/{body['id']}/"):
+            text = client.get(url).content.decode()
+            assert bad_id not in text and "1380013800" not in text, (who, url)
+            assert f"{bad_id[:6]}********{bad_id[-4:]}" in text, (who, url)
+
+
 def test_api_refuses_a_commit_by_someone_who_only_views(demo_user):
     job = run("households", xlsx(household_rows("APIVIEW", 1)), by=demo_user("wlne_secretary"), commit=False)
     since = last_audit_pk()

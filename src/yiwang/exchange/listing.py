@@ -38,7 +38,7 @@ def exchange_buttons(request, sheet_key, *, origin="", offer_import=False):
     if origin:
         params.append(("from", origin))
     base = reverse("exchange:export", args=[sheet.key])
-    may_write = user.has_any(f"{sheet.module}.change")
+    may_write = user.has_any(sheet.change_permission)
     return {
         "sheet": sheet,
         "export_url": f"{base}?{urlencode(params)}" if params else base,

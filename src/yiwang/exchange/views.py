@@ -105,8 +105,13 @@ def masked_issues(sheet, issues):
 
     maskers = {c.header: mask_id_number if c.key == "id_number" else mask_phone
                for c in sheet.columns if c.key in ("id_number", "phone")}
-    return [{**i, "value": maskers[i["column"]](i["value"])} if i["column"] in maskers and i["value"] else i
-            for i in issues]
+    out = []
+    for i in issues:
+        if i["column"] in maskers and i["value"]:
+            masked = maskers[i["column"]](i["value"])  # the reason may quote the value ("电话号码“…”格式错误")
+            i = {**i, "value": masked, "reason": i["reason"].replace(i["value"], masked)}
+        out.append(i)
+    return out
 
 
 def job_progress(request, pk):

@@ -8,6 +8,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     created_by = serializers.StringRelatedField()
     progress = serializers.SerializerMethodField()
+    issues = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
@@ -15,6 +16,20 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "status", "total_rows", "counts", "issue_count", "issues", "file_error", "unknown_headers",
                   "checked_at", "committed_at", "seconds", "progress"]
         read_only_fields = fields
+
+    def get_issues(self, job) -> list:
+        """The rejected cells; ID numbers and phones masked for those who may not see them in full there."""
+        from yiwang.core.permissions import allowed
+
+        from ..sheets import get_sheet
+        from ..views import masked_issues
+
+        sheet = get_sheet(job.sheet)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not sheet.personal_data or (user is not None and allowed(user, "pii.reveal", job.region_path)):
+            return job.issues
+        return masked_issues(sheet, job.issues)
 
     def get_progress(self, job):
         from ..jobs import get_progress

@@ -42,7 +42,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
                              by=request.user, partial=d["partial"])
         tasks.dispatch(job, by=request.user, commit=False)
         job.refresh_from_db()
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"])
@@ -55,7 +55,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
                 obj=job)
         tasks.dispatch(job, by=request.user, commit=True)
         job.refresh_from_db()
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
     @action(detail=True, methods=["get"])
