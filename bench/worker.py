@@ -4,7 +4,9 @@
     python bench/worker.py openpyxl FILE              # raw read, openpyxl read-only (parse ceiling)
     python bench/worker.py calamine FILE              # raw read, python-calamine (parse ceiling)
     python bench/worker.py check FILE                 # the product: upload + dry run (check)
-    python bench/worker.py commit                     # the product: commit the job the check left
+    python bench/worker.py commit JOB                 # the product: commit the job the check left
+    python bench/worker.py crypto FILE                # the per-row ID check, hashes and encryption alone
+    python bench/worker.py rawwrite FILE              # the same rows inserted by raw SQL, rolled back
     python bench/worker.py ixp FILE [--bulk] [--limit=N] [--dry-run]   # django-import-export
 The database is the one DATABASE_URL names (run.py points it at the benchmark databases only).
 """
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("BENCH_SRC") or str(ROOT / "src"))  # BENCH_SRC: compare another checkout
 sys.path.insert(0, str(ROOT / "bench"))
 TOWN = "150627105"
 
@@ -153,6 +155,126 @@ def _profile(task):
     return lambda: (prof.disable(), prof.dump_stats(str(Path(target) / f"{task}.prof")))
 
 
+def _file_rows(path):
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(Path(path).read_bytes())).get_sheet_by_name("户籍人员")
+    rows = sheet.iter_rows()
+    next(rows)
+    return list(rows)
+
+
+def crypto_floor(path):
+    """The per-row protection every import must pay, alone: the ID number's validation, its keyed
+    hash, Fernet encryption of the ID number and of the phone, the phone's keyed hash."""
+    django_setup()
+    from yiwang.core import crypto
+    from yiwang.core.idnumber import parse_id_number
+    from yiwang.core.text import clean_phone
+
+    rows = _file_rows(path)
+    t, c = time.perf_counter(), time.process_time()
+    for r in rows:
+        n = parse_id_number(r[7]).number
+        crypto.lookup_hash(n)
+        crypto.encrypt(n)
+        phone = clean_phone(str(r[9] or ""))
+        crypto.lookup_hash(phone)
+        crypto.encrypt(phone)
+    s, cpu = time.perf_counter() - t, time.process_time() - c
+    out(task="crypto", rows=len(rows), seconds=round(s, 3), rows_per_s=round(len(rows) / s),
+        cpu_rows_per_s=round(len(rows) / cpu))
+
+
+def raw_write(path):
+    """The database's share alone: the same households, persons, person audit entries and household
+    audit entries (values precomputed, fake ciphertexts of the real length) inserted by raw SQL on
+    the DB-API cursor — executemany on SQLite, UNNEST arrays on PostgreSQL — in one transaction that
+    is rolled back. Person ids come back with RETURNING, as the import needs them."""
+    django_setup()
+    import datetime as dt
+    import json as _json
+
+    from django.db import connection, transaction
+
+    from yiwang.areas.models import Region
+
+    rows = _file_rows(path)
+    regions = dict(Region.objects.values_list("code", "pk"))
+    paths = dict(Region.objects.values_list("code", "path"))
+    households, persons = {}, []
+    for r in rows:
+        if r[0] not in households:
+            households[r[0]] = (r[0], regions[r[1]], regions.get(r[2]), paths[r[2] or r[1]], r[3], dt.date(2015, 3, 1))
+        persons.append((r[0], r[6], "ZS", os.urandom(32).hex(), "g" * 140, r[7][:6], r[7][-4:], "M",
+                        dt.date(1980, 1, 1), os.urandom(32).hex(), "g" * 100, "5678", "masses", "head", "living",
+                        dt.date(2015, 3, 1)))
+    now = dt.datetime.now(dt.timezone.utc)
+    pg = connection.vendor == "postgresql"
+    hh_cols = "number, village_id, grid_id, region_path, address, registered_on, is_demo, updated_at"
+    p_cols = ("household_id, name, name_initials, id_hash, id_cipher, id_prefix, id_suffix, gender, birth_date, "
+              "phone_hash, phone_cipher, phone_suffix, political_status, relation, status, registered_on, is_demo, "
+              "updated_at")
+    a_cols = "at, actor_label, channel, action, model, object_id, object_repr, region_path, changes, allowed, reason"
+    t, c = time.perf_counter(), time.process_time()
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            raw = cur.cursor  # the DB-API cursor under Django's wrapper
+            if not pg:  # the page cache the import sets for its write pass (exchange.engine)
+                raw.execute("PRAGMA cache_size = -65536")
+            hh_rows = [h + (False, now) for h in households.values()]
+
+            def insert(table, cols, data, returning=False, types=None):
+                if pg:
+                    casts = ", ".join(f"%s::{t}[]" for t in types)
+                    ids = []
+                    for i in range(0, len(data), 5000):
+                        raw.execute(f"INSERT INTO {table} ({cols}) SELECT * FROM UNNEST({casts})"
+                                    + (" RETURNING id" if returning else ""), [list(x) for x in zip(*data[i:i + 5000])])
+                        if returning:
+                            ids += [x[0] for x in raw.fetchall()]
+                    return ids
+                marks = ", ".join("?" * len(data[0]))
+                if not returning:
+                    raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data)
+                    return []
+                ids, step = [], 32766 // len(data[0])
+                for i in range(0, len(data), step):
+                    chunk = data[i:i + step]
+                    raw.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([f"({marks})"] * len(chunk))
+                                + " RETURNING id", [v for row in chunk for v in row])
+                    ids += [x[0] for x in raw.fetchall()]
+                return ids
+
+            def db_rows(data):
+                if pg:
+                    return data
+                return [tuple(str(v) if isinstance(v, (dt.date, dt.datetime)) else v for v in row) for row in data]
+
+            hh_ids = insert("people_household", hh_cols, db_rows(hh_rows), True,
+                            ["varchar", "bigint", "bigint", "varchar", "varchar", "date", "boolean", "timestamptz"])
+            hh_pk = dict(zip(households, hh_ids))
+            p_rows = [(hh_pk[p[0]],) + p[1:] + (False, now) for p in persons]
+            p_ids = insert("people_person", p_cols, db_rows(p_rows), True,
+                           ["bigint"] + ["varchar"] * 7 + ["date"] + ["varchar"] * 6 + ["date", "boolean", "timestamptz"])
+            audit = [(now, "system", "cli", "people.add_person", "people.Person", str(pk), p[1], "/15/1506/",
+                      _json.dumps({"name": [None, p[1]], "household": [None, str(p[0])], "relation": [None, "head"],
+                                   "id_suffix": [None, p[6]]}), True, "") for pk, p in zip(p_ids, p_rows)]
+            audit += [(now, "system", "cli", "people.create_household", "people.Household", str(pk), h[0], h[3],
+                       _json.dumps({"number": [None, h[0]], "village": [None, str(h[1])], "grid": [None, str(h[2])],
+                                    "tags": [None, []]}), True, "") for pk, h in zip(hh_ids, hh_rows)]
+            insert("core_auditentry", a_cols, db_rows(audit), False,
+                   ["timestamptz"] + ["varchar"] * 7 + ["jsonb", "boolean", "varchar"])
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    s, cpu = time.perf_counter() - t, time.process_time() - c
+    out(task="rawwrite", rows=len(rows), seconds=round(s, 3), rows_per_s=round(len(rows) / s),
+        cpu_rows_per_s=round(len(rows) / cpu), households=len(households))
+
+
 def check(path):
     django_setup()
     from yiwang.areas.models import Region
@@ -254,6 +376,10 @@ if __name__ == "__main__":
         check(args[0])
     elif task == "commit":
         commit(int(args[0]))
+    elif task == "crypto":
+        crypto_floor(args[0])
+    elif task == "rawwrite":
+        raw_write(args[0])
     elif task == "ixp":
         limit = next((int(a.split("=", 1)[1]) for a in args if a.startswith("--limit=")), None)
         ixp(args[0], dry_run="--dry-run" in args, bulk="--bulk" in args, limit=limit)

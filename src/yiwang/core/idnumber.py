@@ -6,6 +6,7 @@ Every failure is an ``ActionError`` with a Chinese message naming the field.
 """
 import datetime
 import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def check_digit(first17: str) -> str:
 
     Not ``stdnum.cn.ric.calc_check_digit``: that one expects all 18 characters and drops the last, so
     handing it 17 digits silently leaves the 17th (the gender digit) out of the sum."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    if len(first17) != 17:
+        raise ValueError(f"check_digit needs 17 digits, got {len(first17)}")
+    return _CHECK[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]").fullmatch
