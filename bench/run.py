@@ -3,6 +3,8 @@
 For a workbook of 100,000 households (≈300,000 person rows, the 14 columns of the households sheet,
 generated once and cached under var/bench/), in one run on this machine:
   - the parse ceilings: the same file read raw by openpyxl (read-only mode) and by python-calamine;
+  - the floors of the work every import of this sheet must do: the per-row ID check, keyed hashes and
+    Fernet encryption alone, and the same rows inserted by raw SQL alone (per database);
   - the product (upload → dry run → commit, as the CLI and the UI run it) on SQLite (a fresh file under
     var/bench/sqlite/) and on PostgreSQL (the database ``yiwang_bench``, dropped and created anew);
     then a re-import dry run of the same file (every row unchanged: the diff path);
@@ -115,6 +117,12 @@ def machine(pg_server, with_pg):
     return info
 
 
+def raw_write(env, path, label):
+    log(f"{label}: the same rows by raw SQL (rolled back)")
+    worker(env, "setup")
+    return worker(env, "rawwrite", path)
+
+
 def product(env, path, label):
     log(f"{label}: setup (migrate, the demo town's regions and grids, tags)")
     worker(env, "setup")
@@ -155,8 +163,11 @@ def main():
     log(f"file: {path.name}, {persons:,} person rows, {path.stat().st_size / 1e6:.1f} MB")
     env = base_env()
     results["ceilings"] = {"openpyxl": worker(env, "openpyxl", path), "calamine": worker(env, "calamine", path)}
+    results["ceilings"]["crypto"] = worker(sqlite_env(), "crypto", path)
+    results["ceilings"]["rawwrite_sqlite"] = raw_write(sqlite_env(), path, "SQLite")
     results["sqlite"] = product(sqlite_env(), path, "SQLite")
     if not args.no_postgres:
+        results["ceilings"]["rawwrite_postgresql"] = raw_write(pg_env(args.pg), path, "PostgreSQL")
         results["postgresql"] = product(pg_env(args.pg), path, "PostgreSQL")
     if not args.no_ixp:
         results["ixp"] = {"sqlite": ixp(sqlite_env, path, args.ixp_rows, "SQLite")}

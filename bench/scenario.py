@@ -1,6 +1,8 @@
 """A behaviour record of the households import, for checking that a speed change changes nothing.
 
     python bench/scenario.py OUT.json        # on a copy of a demo database (DATABASE_URL)
+    SCENARIO_SRC=/other/checkout/src …      # the same scenario run by another version of the code
+    SCENARIO_BATCH=7 …                      # tiny write batches: households spanning batches
 
 Runs one fixed scenario through the product path (upload → check → commit) on the demo town:
 re-import of a village's export (nothing changes), a file of edits (addresses, grids, phones, status,
