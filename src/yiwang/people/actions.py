@@ -9,6 +9,7 @@ import functools
 import re
 
 from django.db import transaction
+from django.db.models import Prefetch
 from pypinyin import Style, lazy_pinyin
 
 from yiwang.areas.models import Region
@@ -329,8 +330,11 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
     if "known_numbers" in cache:  # the sheet's check found which 户号 exist: look up only those
         wanted &= cache["known_numbers"]
     if wanted:
-        for h in Household.objects.filter(number__in=wanted).prefetch_related("tags"):
-            h._tag_codes = sorted(t.code for t in h.tags.all())
+        # the village and grid are read by the audit snapshot; the tags into a list (a related manager
+        # per object costs more than the rest of the comparison)
+        for h in (Household.objects.filter(number__in=wanted).select_related("village", "grid")
+                  .prefetch_related(Prefetch("tags", to_attr="tag_list"))):
+            h._tag_codes = sorted(t.code for t in h.tag_list)
             loaded[h.number] = h
     audits, hh_outcome = [], {}
     new_hh, changed_hh, retag_hh = [], [], []  # new_hh: (number, row tuple, tag codes, audit grid)
@@ -394,7 +398,8 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
     lookup = [d[3] for d in ids.values()]
     if "known_ids" in cache:  # likewise the ID numbers already registered
         lookup = [h for h in lookup if h in cache["known_ids"]]
-    existing = {p.id_hash: p for p in Person.objects.filter(id_hash__in=lookup).prefetch_related("tags")} if lookup else {}
+    existing = {p.id_hash: p for p in Person.objects.filter(id_hash__in=lookup).prefetch_related(
+        Prefetch("tags", to_attr="tag_list"))} if lookup else {}
     new_people, changed_people, retag_people, outcomes, heads = [], [], [], [], []
     for row_no, v in batch:
         hh = info[v["number"]]
@@ -425,7 +430,7 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
             for secret in ("phone_hash", "phone_cipher", "phone_suffix"):
                 if changes.pop(secret, None) is not None:
                     changes["phone"] = ["***", "***"]
-            old_tags = sorted(t.code for t in p.tags.all())
+            old_tags = sorted(t.code for t in p.tag_list)
             p._tag_codes = v.get("person_tags") or []
             if p._tag_codes != old_tags:
                 changes["tags"] = [old_tags, p._tag_codes]
