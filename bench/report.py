@@ -121,7 +121,7 @@ def render(res):
                   "Its time includes reading the file (tablib → openpyxl). It writes no audit entries and makes none "
                   "of the cross-row checks, so the comparison favours it. \"bulk\" is the library's advice for large "
                   "imports (`use_bulk`, `skip_diff`, `CachedInstanceLoader`; in bulk mode it saves no many-to-many "
-                  "tags).", "",
+                  "tags). Its peak RSS is tablib holding the whole file before the first rows are cut from it.", "",
                   "| database | mode | rows | rows/s | seconds | peak RSS | product's commit ÷ this |",
                   "|---|---|---:|---:|---:|---:|---:|"]
         for db, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
