@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "yiwang.areas",
     "yiwang.accounts",
     "yiwang.people",
+    "yiwang.grid",
+    "yiwang.cases",
     "yiwang.insights",
     "yiwang.exchange",
     "yiwang.demo",

@@ -1,0 +1,7 @@
+"""Cases app: resident demands, disputes and hazards from report to rating, with deadlines and Open311."""
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "yiwang.cases"
+    verbose_name = "诉求办理"
