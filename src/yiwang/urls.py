@@ -11,6 +11,8 @@ urlpatterns = [
     path("people/", include("yiwang.people.urls")),
     path("insights/", include("yiwang.insights.urls")),
     path("exchange/", include("yiwang.exchange.urls")),
+    path("cases/", include("yiwang.cases.urls")),
+    path("open311/v2/", include("yiwang.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("yiwang.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -33,17 +33,18 @@ def _edit(*modules):
 
 
 ROLE_PERMS: dict[str, set[str]] = {
-    Role.SYSADMIN: {"areas.view", "areas.change", "areas.manage", "accounts.view", "accounts.manage", "people.tags"},
+    Role.SYSADMIN: {"areas.view", "areas.change", "areas.manage", "accounts.view", "accounts.manage", "people.tags",
+                    "cases.policy"},
     Role.SECADMIN: {"areas.view", "accounts.view", "accounts.assign", "accounts.unlock"},
     Role.AUDITOR: {"areas.view", "audit.view"},
     Role.BANNER_VIEWER: _view_all(),
-    Role.TOWN_LEADER: _view_all(),
+    Role.TOWN_LEADER: _view_all() | {"cases.supervise"},
     # town staff get their module's edit rights (the assignment's module); see perms_for()
     Role.TOWN_STAFF: {"areas.view", "metrics.view"},
     Role.VILLAGE_CADRE: _view_all() | _edit("people", "grid", "cases", "party", "economy", "conduct", "talent")
-    | {"areas.change", "pii.reveal"},
+    | {"areas.change", "pii.reveal", "cases.report"},
     Role.GRID_WORKER: {"areas.view", "people.view", "people.change", "grid.view", "grid.change", "cases.view",
-                       "cases.change", "metrics.view", "pii.reveal"},
+                       "cases.change", "cases.report", "metrics.view", "pii.reveal"},
     Role.RESIDENT: {"cases.report"},
 }
 
@@ -53,6 +54,8 @@ def perms_for(role: str, module: str = "") -> set[str]:
     if role == Role.TOWN_STAFF:
         modules = MODULES if module in ("", "all") else [module]
         perms |= _edit(*modules) | {f"{m}.view" for m in MODULES} | {"areas.change"}
+        if "cases" in modules:
+            perms |= {"cases.supervise", "cases.policy", "cases.report", "pii.reveal"}
         if "people" in modules:
             perms |= {"pii.reveal", "people.tags"}
     return perms

@@ -304,6 +304,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "待发送"
+        SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
 

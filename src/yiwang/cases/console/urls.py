@@ -1,0 +1,2 @@
+"""Staff case pages (under /cases/)."""
+urlpatterns = []

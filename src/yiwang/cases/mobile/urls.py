@@ -1,0 +1,2 @@
+"""Phone case pages (under /cases/m/)."""
+urlpatterns = []

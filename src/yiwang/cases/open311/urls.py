@@ -1,0 +1,2 @@
+"""Open311 GeoReport v2 URLs (mounted at /open311/v2/)."""
+urlpatterns = []
