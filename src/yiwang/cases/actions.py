@@ -397,9 +397,7 @@ def assign_case(case: Case, *, by, level, handler=None, department=None, note=""
             raise ActionError("派发到部门时请选择部门", field="department")
         handler = None
     else:
-        department = None
-        if handler is None:
-            raise ActionError("请选择承办人", field="handler")
+        department = None  # no handler: the case waits in that level's queue (值班) until someone takes it
     if handler is not None:
         if not handler.is_active or not allowed(handler, "cases.change", case.region_path):
             raise ActionError(f"“{handler}”没有办理该区域诉求的权限，不能作为承办人", field="handler")
