@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from yiwang.areas.api.views import RegionViewSet
 from yiwang.exchange.api.views import ImportJobViewSet, SheetExportView, SheetListView, SheetTemplateView
+from yiwang.grid.api.views import GridWorkerViewSet, PairingViewSet, VisitViewSet
 from yiwang.insights.api import MetricsView
 from yiwang.people.api.views import HouseholdViewSet, PersonViewSet
 
@@ -12,6 +13,9 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("persons", PersonViewSet, basename="person")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("grid-workers", GridWorkerViewSet, basename="grid-worker")
+router.register("pairings", PairingViewSet, basename="pairing")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("metrics/", MetricsView.as_view(), name="api-metrics"),

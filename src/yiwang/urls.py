@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("yiwang.accounts.urls")),
     path("areas/", include("yiwang.areas.urls")),
     path("people/", include("yiwang.people.urls")),
+    path("grid/", include("yiwang.grid.urls")),
     path("insights/", include("yiwang.insights.urls")),
     path("exchange/", include("yiwang.exchange.urls")),
     path("cases/", include("yiwang.cases.urls")),
