@@ -1,0 +1,1 @@
+"""The cases REST API (DRF): cases within scope, intake and every transition; categories read-only."""
