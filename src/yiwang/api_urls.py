@@ -3,6 +3,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from yiwang.areas.api.views import RegionViewSet
+from yiwang.cases.api.views import CaseCategoryListView, CaseViewSet
 from yiwang.exchange.api.views import ImportJobViewSet, SheetExportView, SheetListView, SheetTemplateView
 from yiwang.grid.api.views import GridWorkerViewSet, PairingViewSet, VisitViewSet
 from yiwang.insights.api import MetricsView
@@ -13,12 +14,14 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("persons", PersonViewSet, basename="person")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("cases", CaseViewSet, basename="case")
 router.register("grid-workers", GridWorkerViewSet, basename="grid-worker")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("metrics/", MetricsView.as_view(), name="api-metrics"),
+    path("case-categories/", CaseCategoryListView.as_view(), name="api-case-categories"),
     path("sheets/", SheetListView.as_view(), name="api-sheets"),
     path("sheets/<str:key>/template/", SheetTemplateView.as_view(), name="api-sheet-template"),
     path("sheets/<str:key>/export/", SheetExportView.as_view(), name="api-sheet-export"),
