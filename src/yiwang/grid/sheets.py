@@ -106,7 +106,8 @@ class GridWorkerSheet(Sheet):
             person = _person(ctx, v["id_number"])
             grid = grids[v["grid"]]
             served = sorted({grid.code, *(v.get("grids") or [])})
-            worker = (GridWorker.objects.filter(person=person).order_by("end_date__isnull", "pk").last())
+            worker = (GridWorker.objects.filter(person=person, end_date__isnull=True).first()
+                      or GridWorker.objects.filter(person=person).order_by("pk").last())
             if worker is None or (worker.end_date is not None and v.get("end_date") is None):
                 actions.create_worker(person=person, grid=grid, grids=[grids[c] for c in served], kind=v["kind"],
                                       start_date=v["start_date"], end_date=v.get("end_date"), by=ctx.user)
