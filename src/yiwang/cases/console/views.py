@@ -299,15 +299,24 @@ class TransitionView(ScopedMixin, View):
         user = request.user
         case = get_scoped_or_404(Case, user, pk=pk)
         form = t.form_class(request.POST, request.FILES, case=case, user=user)
+        on_page = t.name in ROW_TRANSITIONS or t.available(case, user)  # before the action touches ``case``
         if form.is_valid():
-            case.version = form.cleaned_data["version"]
+            posted = form.cleaned_data["version"]
             try:
+                if posted != case.version:
+                    # the page was read before someone else's change: the same answer the action gives
+                    # when both read the same version and the other's UPDATE landed first
+                    raise actions._conflict(case)
+                case.version = posted
                 t.perform(case, user, form.cleaned_data)
             except ActionError as e:
                 if getattr(e, "code", None) == "conflict":
                     messages.error(request, e.text)
                     return redirect(case.get_absolute_url())
-                form.add_error(e.field if e.field in form.fields else None, e.text)
+                if getattr(e, "code", None) == "state" or not on_page:
+                    messages.error(request, e.text)  # the form is not on the page any more: say it above
+                else:
+                    form.add_error(e.field if e.field in form.fields else None, e.text)
             except PermissionRefused as e:
                 raise PermissionDenied(e.text) from None
             else:
