@@ -432,7 +432,7 @@ def escalate_case(case: Case, *, by, reason, at=None) -> Case:
 def whistle_case(case: Case, *, by, departments, note, at=None) -> list[Whistle]:
     """吹哨: call departments, each of which must report back within 30 minutes."""
     require(by, "cases.supervise", case.region_path, action="cases.whistle_case", obj=case)
-    _check_state(case, "whistle", (Case.State.ACCEPTED, Case.State.IN_PROGRESS, Case.State.ESCALATED))
+    _check_state(case, "whistle", Case.OPEN_STATES)  # an emergency is whistled at once, accepted in the same step
     departments = [d for d in (departments or []) if isinstance(d, Department)]
     if not departments:
         raise ActionError("请选择至少一个部门", field="departments")
