@@ -21,7 +21,7 @@ def state():
             "pk", "grid_id", "kind", "start_date", "end_date", "user_id", "updated_at")),
         "grid_worker_grids": sorted(GridWorker.grids.through.objects.values_list("gridworker_id", "region_id")),
         "pairings": list(Pairing.objects.order_by("pk").values_list("pk", "household_id", "worker_id", "end_date")),
-        "visits": list(Visit.objects.order_by("pk").values_list("pk", flat=True)),
+        "visits": list(Visit.objects.order_by("pk").values_list("pk", "case_id")),
     }
 
 
@@ -128,7 +128,33 @@ def record_visit_refused(u):
     return Expect("grid.record_visit", household, u("banner_viewer"), ip=HTTP_IP, allowed=False)
 
 
+def _visit_with_finding():
+    return Visit.objects.filter(worker=_worker(), case__isnull=True).exclude(findings="").order_by("pk").first()
+
+
+def visit_to_case_done(u):
+    from yiwang.cases.models import Category
+
+    visit = _visit_with_finding()
+    category = Category.objects.filter(active=True).order_by("pk").first()
+    r = send(client_for(u("wlne_grid1")), "POST", f"/grid/visits/{visit.pk}/case/",
+             {"category": category.pk, "description": visit.findings})
+    assert r.status_code == 302, r.context["form"].errors if r.context else r.status_code
+    visit.refresh_from_db()
+    return Expect("grid.visit_to_case", visit, u("wlne_grid1"), {"case": [None, str(visit.case_id)]}, HTTP_IP)
+
+
+def visit_to_case_refused(u):
+    from yiwang.cases.models import Category
+
+    visit = _visit_with_finding()
+    with request_context(ip=DIRECT_IP), pytest.raises(PermissionRefused):
+        actions.visit_to_case(visit, category=Category.objects.filter(active=True).first(), by=u("nlxl_secretary"))
+    return Expect("grid.visit_to_case", visit, u("nlxl_secretary"), ip=DIRECT_IP, allowed=False)
+
+
 CASES = {
+    "yiwang.grid.actions.visit_to_case": (visit_to_case_done, visit_to_case_refused),
     "yiwang.grid.actions.create_worker": (create_worker_done, create_worker_refused),
     "yiwang.grid.actions.update_worker": (update_worker_done, update_worker_refused),
     "yiwang.grid.actions.pair_household": (pair_household_done, pair_household_refused),

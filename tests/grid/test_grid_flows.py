@@ -342,3 +342,35 @@ def test_pairing_rows_of_another_village_are_rejected(demo_user):
     assert job.status == "rejected"
     assert job.issues[0]["column"] == "户号" and "管辖范围" in job.issues[0]["reason"]
     assert grid_rows() == before
+
+
+# --------------------------------------------------------------------------- 转为诉求
+
+
+def test_a_visit_finding_becomes_a_case_in_one_step(demo_user):
+    from yiwang.cases.models import Case, Category
+
+    user = demo_user("wlne_grid1")
+    client = client_for(user)
+    worker = GridWorker.objects.get(user=user)
+    household = Pairing.objects.filter(worker=worker, end_date__isnull=True).order_by("pk").first().household
+    client.post(f"/grid/households/{household.pk}/visit/", {
+        "date": TODAY.isoformat(), "kind": "routine", "findings": "院墙开裂，有倒塌危险", "latitude": "39.18",
+        "longitude": "109.56", "photo": upload("wall.png", png_bytes(), "image/png")})
+    visit = Visit.objects.filter(household=household).order_by("-pk").first()
+    page = client.get(f"/grid/visits/{visit.pk}/").content.decode()
+    assert f"/grid/visits/{visit.pk}/case/" in page and "转为诉求" in page
+    category = Category.objects.filter(active=True).order_by("pk").first()
+    r = client.post(f"/grid/visits/{visit.pk}/case/", {"category": category.pk, "description": visit.findings})
+    assert r.status_code == 302
+    visit.refresh_from_db()
+    case = Case.objects.get(pk=visit.case_id)
+    assert (case.channel, case.household_id, case.description, case.category_id) == (
+        "grid", household.pk, visit.findings, category.pk)
+    assert visit.findings.startswith("院墙开裂")
+    assert case.region_path == household.region_path and case.latitude is not None
+    assert case.attachments.count() == 1
+    with pytest.raises(ActionError) as e:  # one case per visit
+        actions.visit_to_case(visit, category=category, by=user)
+    assert "已转为诉求" in e.value.text
+    assert Case.objects.filter(pk=case.pk).count() == 1

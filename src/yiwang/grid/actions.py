@@ -235,3 +235,34 @@ def record_visit(*, household: Household, worker: GridWorker, date=None, kind=Vi
             changes["photo"] = [None, image.sha256]
         audit.record("grid.record_visit", by=by, obj=visit, changes=changes)
     return visit
+
+
+def visit_to_case(visit: Visit, *, category, by, description=None):
+    """转为诉求: a visit's finding becomes a case in one step (channel "grid", the household, the place,
+    the location and the photo carried over), linked from the visit. One case per visit."""
+    from yiwang.cases.actions import create_case
+
+    require(by, "grid.change", visit.region_path, action="grid.visit_to_case", obj=visit)
+    if visit.case_id is not None:
+        raise ActionError("该走访已转为诉求", field="visit")
+    description = clean_text(description if description is not None else visit.findings, field="description",
+                             label="问题描述", max_length=2000)
+    if not description:
+        raise ActionError("走访没有发现情况，无法转为诉求；请填写问题描述", field="description")
+    household = visit.household
+    with transaction.atomic():
+        photos = []
+        if visit.photo:
+            visit.photo.open("rb")
+            photos.append(visit.photo)
+        try:
+            case = create_case(category=category, region=household.grid or household.village, description=description,
+                               by=by, channel="grid", household=household, address=household.address,
+                               latitude=visit.latitude, longitude=visit.longitude, photos=photos)
+        finally:
+            if visit.photo:
+                visit.photo.close()
+        visit.case = case
+        visit.save(update_fields=["case"])
+        audit.record("grid.visit_to_case", by=by, obj=visit, changes={"case": [None, str(case.pk)]})
+    return case

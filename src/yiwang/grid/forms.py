@@ -109,3 +109,14 @@ class VisitForm(forms.Form):
         self.fields["worker"].label_from_instance = lambda w: f"{w.person.name}（{w.grid.name}）"
         if current_worker is not None:
             self.fields["worker"].initial = current_worker.pk
+
+
+class VisitCaseForm(forms.Form):
+    category = forms.ModelChoiceField(label="诉求分类", queryset=None)
+    description = forms.CharField(label="问题描述", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from yiwang.cases.models import Category
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(active=True).select_related("parent")

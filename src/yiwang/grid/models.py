@@ -127,6 +127,8 @@ class Visit(models.Model):  # 走访
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     region_path = models.CharField("区域路径", max_length=255, db_index=True, editable=False)
+    case = models.ForeignKey("cases.Case", verbose_name="转为诉求", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="visits")
     is_demo = models.BooleanField("演示数据", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("unvisited/", views.UnvisitedListView.as_view(), name="unvisited"),
     path("visits/", views.VisitListView.as_view(), name="visit_list"),
     path("visits/<int:pk>/", views.VisitDetailView.as_view(), name="visit_detail"),
+    path("visits/<int:pk>/case/", views.VisitCaseView.as_view(), name="visit_case"),
     path("visits/<int:pk>/photo/", views.visit_photo, name="visit_photo"),
     path("visits/<int:pk>/thumb/", views.visit_photo, {"thumb": True}, name="visit_thumb"),
 ]

@@ -241,7 +241,7 @@ class VisitDetailView(ScopedDetailView):
     template_name = "grid/visit_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("household", "worker__person")
+        return super().get_queryset().select_related("household", "worker__person", "case")
 
     def get_breadcrumbs(self):
         from django.urls import reverse
@@ -327,3 +327,26 @@ class UnvisitedListView(ScopedListView):
         ctx["days"], ctx["asof"] = self.params()
         ctx["title"] = f"{ctx['days']} 天未走访的包户"
         return ctx
+
+
+class VisitCaseView(ActionFormView):
+    """转为诉求: the visit's finding reported as a case (channel 网格员上报) in one step."""
+
+    model = Visit
+    title = "转为诉求"
+    success_message = "已转为诉求"
+
+    def get_form_class(self):
+        from .forms import VisitCaseForm
+
+        return VisitCaseForm
+
+    def get_object(self):
+        return get_scoped_or_404(Visit, self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        return {"description": self.object.findings}
+
+    def perform(self, form):
+        return actions.visit_to_case(self.object, category=form.cleaned_data["category"],
+                                     description=form.cleaned_data["description"], by=self.request.user)

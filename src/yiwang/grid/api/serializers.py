@@ -35,7 +35,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["id", "household", "worker", "date", "kind", "findings", "has_photo", "latitude", "longitude"]
+        fields = ["id", "household", "worker", "date", "kind", "findings", "has_photo", "latitude", "longitude", "case"]
         read_only_fields = fields
 
     def get_has_photo(self, obj) -> bool:
