@@ -48,9 +48,10 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         data = serializer_class(data=request.data, context={"request": request, "case": case})
         data.is_valid(raise_exception=True)
         d = dict(data.validated_data)
-        if d.get("version") is not None:
-            case.version = d.pop("version")
+        posted = d.pop("version", None)
         try:
+            if posted is not None and posted != case.version:
+                raise actions._conflict(case)  # read before someone else's change: the action's own answer
             perform(case, d)
         except ActionError as e:
             if getattr(e, "code", None) == "conflict":
