@@ -200,6 +200,18 @@ SPECTACULAR_SETTINGS = {
 # Background work: Celery with Redis in production; in-process (eager) on the embedded default.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# The SLA sweep of cases (deadline near / overdue messages): beat every 5 minutes in production; on the
+# embedded default pages run it inline at most every CASES_SWEEP_INLINE_SECONDS (docs/cases-rates.md).
+CELERY_BEAT_SCHEDULE = {"cases-sla-sweep": {"task": "yiwang.cases.sweep", "schedule": 300.0}}
+CASES_SWEEP_INLINE_SECONDS = int(os.environ.get("YIWANG_SWEEP_INLINE_SECONDS", "300"))
+# The three rates of cases (docs/cases-rates.md); keys left out keep yiwang.cases.rates.DEFAULTS.
+CASES_RATES = {
+    "response": os.environ.get("YIWANG_RATES_RESPONSE", "on_time"),  # or "any"
+    "resolution": os.environ.get("YIWANG_RATES_RESOLUTION", "any"),  # or "on_time"
+    "satisfied_ratings": ["satisfied", "basic"],  # 满意 + 基本满意
+    "rating": "final",  # or "first"
+    "places": 1,
+}
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 

@@ -7,6 +7,12 @@ class CasesConfig(AppConfig):
     verbose_name = "诉求办理"
 
     def ready(self):
+        from django.core.signals import request_finished
+
         from yiwang.core.navigation import NavItem, register
+
+        from . import tasks
+
+        request_finished.connect(tasks.sweep_after_request, dispatch_uid="yiwang.cases.sweep_after_request")
 
         register(NavItem("cases", "诉求调度", "cases:console", "cases.view", order=40))
