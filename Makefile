@@ -44,5 +44,12 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 
+# the cases benchmark (docs/BENCHMARKS.md, its cases section): gunicorn + wrk (Debian: apt-get install wrk)
+.PHONY: bench-cases
+bench-cases: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-cases needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/cases/run.py
+
 clean:
 	rm -rf $(VENV) node_modules var/*.sqlite3*
