@@ -482,7 +482,7 @@ def test_anonymous_allowed_pages_show_no_records(db):
     client = Client()
     for e in ENDPOINTS:
         if testing.guard_of(e, ALLOWLIST) == "public" or e.dotted in ANONYMOUS_OK:
-            r = client.get(e.url())
+            r = client.get(e.url_for_any())  # placeholder keys for public URLs naming an object (Open311's by key)
             assert r.status_code < 500
             for code in SECRETARIES.values():
                 assert code not in r.content.decode(errors="replace")
