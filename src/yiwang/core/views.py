@@ -65,7 +65,9 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     """A list page. A user who holds the module's permission nowhere gets 403 (the menu hides it too);
     a user who holds it sees only rows of their scope."""
 
-    paginate_by = 50
+    # the table paginates (one COUNT); ListView's own pagination would run the COUNT a second time
+    paginate_by = None
+    table_pagination = {"per_page": 50}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.has_any(
