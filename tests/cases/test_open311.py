@@ -185,6 +185,9 @@ def test_bad_location_region_or_description_are_spec_errors(keys):
     assert_spec_error(post(good_report(keys[TOWN], region_code="")), 400, "region_code")  # a town key must say where
     assert_spec_error(post(good_report(keys[TOWN], region_code=TOWN + "000")), 400, "嘎查村或网格")
     assert_spec_error(post(good_report(wlne, phone="12345")), 400, "电话")
+    assert_spec_error(post(good_report(wlne, service_code="policy\x00")), 400, "service_code", "NUL")
+    assert_spec_error(Client().post(BASE + "/requests.json", json.dumps(good_report(wlne, region_code="1\x00")),
+                                    content_type="application/json"), 400, "region_code", "NUL")
     assert counts() == before
 
 

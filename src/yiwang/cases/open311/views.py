@@ -263,8 +263,15 @@ def _body(request) -> dict:
             raise Open311Error(400, "请求体不是有效的 JSON / the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise Open311Error(400, "请求体应为 JSON 对象 / the body must be a JSON object")
-        return {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
-    return request.POST.dict()
+        params = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    else:
+        params = request.POST.dict()
+    # PostgreSQL refuses NUL in any text it is asked to compare: refuse it here rather than answer a 500
+    bad = next((k for k, v in params.items() if "\x00" in f"{k}{v}"), None)
+    if bad is not None:
+        raise Open311Error(400, f"{bad.replace(chr(0), '')} 含有不可见的控制字符（NUL） / {bad.replace(chr(0), '')} "
+                                "contains a NUL character")
+    return params
 
 
 def _report_region(key: ApiKey, params) -> Region:
