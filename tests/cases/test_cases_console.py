@@ -127,7 +127,7 @@ def test_console_shows_queues_filters_and_only_own_village(login):
     assert own.number in client.get("/cases/", {"q": own.number[-5:]}).content.decode()
     assert own.number in client.get("/cases/", {"category": "environment"}).content.decode()
     assert own.number not in client.get("/cases/", {"category": "dispute"}).content.decode()
-    assert own.number in client.get("/cases/", {"region": WLNE_GRID1}).content.decode()
+    assert own.number in client.get("/cases/", {"area": WLNE_GRID1}).content.decode()
     assert own.number not in client.get("/cases/", {"state": "submitted"}).content.decode()
     assert own.number not in client.get("/cases/", {"warning": "normal"}).content.decode()
     town = login("town_admin").get("/cases/", {"warning": "overdue", "per_page": 500}).content.decode()

@@ -78,17 +78,20 @@ class RegionFilter(django_filters.ModelChoiceFilter):
 
 class CaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="编号/标题", method="search")
-    state = django_filters.ChoiceFilter(label="状态", choices=Case.State.choices)
-    warning = django_filters.ChoiceFilter(label="时限预警", choices=WARNING_CHOICES, method="by_warning")
-    region = RegionFilter(label="嘎查村/网格", queryset=Region.objects.none(), to_field_name="code",
+    state = django_filters.ChoiceFilter(label="状态", choices=Case.State.choices, empty_label="全部")
+    warning = django_filters.ChoiceFilter(label="时限预警", choices=WARNING_CHOICES, method="by_warning",
+                                         empty_label="全部")
+    # not "region": the API's ?region= is the scope narrowing of ScopedViewSetMixin
+    area = RegionFilter(label="嘎查村/网格", queryset=Region.objects.none(), to_field_name="code",
                           method="by_region")
     category = django_filters.ModelChoiceFilter(label="分类", queryset=Category.objects.none(), to_field_name="code",
                                                 method="by_category")
-    channel = django_filters.ChoiceFilter(label="来源", choices=Case.Channel.choices)
-    level = django_filters.ChoiceFilter(label="办理层级", choices=Case.Level.choices)
+    channel = django_filters.ChoiceFilter(label="来源", choices=Case.Channel.choices, empty_label="全部")
+    level = django_filters.ChoiceFilter(label="办理层级", choices=Case.Level.choices, empty_label="全部")
     handler = django_filters.ModelChoiceFilter(label="承办人", queryset=User.objects.none(), to_field_name="username")
     supervision = django_filters.ChoiceFilter(label="督办", choices=[("yellow", "黄牌督办"), ("red", "红牌督办"),
-                                                                     ("any", "有督办")], method="by_supervision")
+                                                                     ("any", "有督办")], method="by_supervision",
+                                           empty_label="全部")
     reported_from = django_filters.DateFilter(label="上报日期从", field_name="reported_at", lookup_expr="date__gte",
                                               widget=forms.DateInput(attrs={"type": "date"}))
     reported_to = django_filters.DateFilter(label="至", field_name="reported_at", lookup_expr="date__lte",
@@ -96,14 +99,14 @@ class CaseFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["q", "state", "warning", "region", "category", "channel", "level", "handler", "supervision",
+        fields = ["q", "state", "warning", "area", "category", "channel", "level", "handler", "supervision",
                   "reported_from", "reported_to"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
         regions = Region.objects.visible_to(user) if user is not None else Region.objects.none()
-        self.filters["region"].queryset = regions.filter(
+        self.filters["area"].queryset = regions.filter(
             kind__in=[Region.Kind.VILLAGE, Region.Kind.COMMUNITY, Region.Kind.GRID]).order_by("path")
         self.filters["category"].queryset = Category.objects.select_related("parent")
         # handlers: the people who hold a case the user can see (one query, no per-row lookups)

@@ -33,7 +33,9 @@ def deadline_badge(case, now=None):
     """The deadline cell of a case: its resolve deadline, what remains and the warning colour."""
     now = now or timezone.now()
     if not case.is_open:
-        return format_html('<span class="text-muted small">{}</span>',
+        late = case.state in Case.DONE_STATES and case.is_overdue(now)
+        return format_html('{}<span class="text-muted small">{}</span>',
+                           format_html('<span class="badge text-bg-secondary">{}</span> ', "超时办结") if late else "",
                            timezone.localtime(case.resolve_due).strftime("%m-%d %H:%M"))
     warning = case.warning(now)
     css, label = WARNING_BADGES[warning]

@@ -156,6 +156,8 @@ class ConsoleView(ScopedListView):
                                  ("normal", "正常", counts["normal"], "success")]
         ctx["active_state"] = self.request.GET.get("state", "")
         ctx["active_warning"] = self.request.GET.get("warning", "")
+        ctx["filters_open"] = any(v for k, v in self.request.GET.items()
+                                  if k not in ("state", "warning", "page", "sort", "per_page"))
         user = self.request.user
         ctx["may_bulk"] = user.has_any("cases.change")
         if ctx["may_bulk"]:
