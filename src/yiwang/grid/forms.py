@@ -25,7 +25,7 @@ class WorkerForm(forms.Form):
     grids = forms.ModelMultipleChoiceField(label="同时服务的网格", queryset=Region.objects.none(), to_field_name="code",
                                            required=False, widget=forms.CheckboxSelectMultiple)
     kind = forms.ChoiceField(label="类型", choices=GridWorker.Kind.choices)
-    start_date = forms.DateField(label="任职日期", widget=forms.DateInput(attrs=DATE), initial=datetime.date.today)
+    start_date = forms.DateField(label="任职日期", widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"), initial=datetime.date.today)
     username = forms.CharField(label="登录账号", max_length=150, required=False, help_text="可空；该网格员用于登录的账号")
 
     def __init__(self, *args, user, **kwargs):
@@ -60,7 +60,7 @@ class WorkerEditForm(forms.Form):
     grids = forms.ModelMultipleChoiceField(label="服务网格", queryset=Region.objects.none(), to_field_name="code",
                                            required=False, widget=forms.CheckboxSelectMultiple)
     kind = forms.ChoiceField(label="类型", choices=GridWorker.Kind.choices)
-    end_date = forms.DateField(label="离任日期", required=False, widget=forms.DateInput(attrs=DATE),
+    end_date = forms.DateField(label="离任日期", required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
                                help_text="填写后该网格员离任，其当前包户同日解除")
 
     def __init__(self, *args, worker, **kwargs):
@@ -70,7 +70,7 @@ class WorkerEditForm(forms.Form):
 
 class PairForm(forms.Form):
     worker = forms.ModelChoiceField(label="网格员", queryset=GridWorker.objects.none())
-    start_date = forms.DateField(label="结对日期", widget=forms.DateInput(attrs=DATE), initial=datetime.date.today)
+    start_date = forms.DateField(label="结对日期", widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"), initial=datetime.date.today)
 
     def __init__(self, *args, user, household, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,11 +82,11 @@ class PairForm(forms.Form):
 
 
 class UnpairForm(forms.Form):
-    end_date = forms.DateField(label="解除日期", widget=forms.DateInput(attrs=DATE), initial=datetime.date.today)
+    end_date = forms.DateField(label="解除日期", widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"), initial=datetime.date.today)
 
 
 class VisitForm(forms.Form):
-    date = forms.DateField(label="走访日期", widget=forms.DateInput(attrs=DATE), initial=datetime.date.today)
+    date = forms.DateField(label="走访日期", widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"), initial=datetime.date.today)
     kind = forms.ChoiceField(label="走访类型", choices=Visit.Kind.choices)
     findings = forms.CharField(label="发现情况", required=False, max_length=2000,
                                widget=forms.Textarea(attrs={"rows": 3}))
