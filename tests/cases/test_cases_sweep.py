@@ -156,6 +156,7 @@ def _committed_case(made, hours_ago):
                                region=Region.objects.get(code=GRID1), description="巡检测试", by=None,
                                reported_at=timezone.now() - datetime.timedelta(hours=hours_ago))
     made.append(case)
+    actions.accept_case(case, by=None, at=case.reported_at + datetime.timedelta(hours=1))  # only the resolve deadline
     return case
 
 

@@ -102,7 +102,7 @@ def conditions(period: Period, cfg: dict | None = None) -> dict[str, Q]:
         "resolved": resolution_base & resolved,
         "rated": rated,
         "satisfied": rated & satisfied,
-        "accepted": _within("accepted_at", start, end),
+        "accepted": _within("accepted_at", start, end) & ~Q(state=Case.State.MERGED),
     }
 
 
