@@ -54,7 +54,7 @@ def client_for(user):
 def test_the_walk_finds_the_lists():
     routes = {e.route for e in PAGES + API_LISTS}
     for expected in ("people/households/", "people/persons/", "areas/", "accounts/audit/", "accounts/users/",
-                     "api/^regions/$", "api/^households/$", "api/^persons/$"):
+                     "api/^regions/$", "api/^households/$", "api/^persons/$", "cases/", "api/^cases/$"):
         assert expected in routes
 
 
