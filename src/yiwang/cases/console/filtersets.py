@@ -11,6 +11,8 @@ import django_filters
 from django import forms
 from django.db.models import F, FloatField, Func, Q, Value
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from yiwang.accounts.models import User
 from yiwang.areas.models import Region
@@ -72,6 +74,7 @@ class RegionChoice(forms.ModelChoiceField):
         return f"　{region.name}" if region.kind == Region.Kind.GRID else region.name
 
 
+@extend_schema_field(OpenApiTypes.STR)  # a region code (12 or 14 digits)
 class RegionFilter(django_filters.ModelChoiceFilter):
     field_class = RegionChoice
 

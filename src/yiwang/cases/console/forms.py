@@ -5,6 +5,7 @@ Each transition form carries the case's ``version`` in a hidden field, so the ac
 who acted on a page that has since gone stale (someone else moved the case first).
 """
 from django import forms
+from django.db.models import Q
 
 from yiwang.accounts.models import User
 from yiwang.accounts.roles import Role
@@ -23,16 +24,24 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
 
 
-def handlers_for(region_path: str):
-    """Active users who hold ``cases.change`` at ``region_path`` (an assignment at it or above it).
-    One query: assignments are matched by the ancestor paths, not user by user."""
-    from django.db.models import Q
-
-    paths = ancestor_paths(region_path)
+def _handlers(where):
+    """Active users with an assignment granting ``cases.change`` whose region matches ``where`` (one query;
+    both conditions in one filter() so they hold for the same assignment)."""
     grants = Q(assignments__role__in=HANDLER_ROLES) | Q(assignments__role=Role.TOWN_STAFF,
                                                         assignments__module__in=CASE_STAFF_MODULES)
-    return (User.objects.filter(grants, is_active=True, assignments__region__path__in=paths)
-            .distinct().order_by("username"))
+    return User.objects.filter(grants & where, is_active=True).distinct().order_by("username")
+
+
+def handlers_for(region_path: str):
+    """Who may handle a case at ``region_path``: an assignment at that region or above it."""
+    return _handlers(Q(assignments__region__path__in=ancestor_paths(region_path)))
+
+
+def handlers_in(region_path: str):
+    """Who may handle some case at or under ``region_path`` (the console's region): the bulk assign
+    offers them all; the action still refuses one who may not handle a given case."""
+    return _handlers(Q(assignments__region__path__in=ancestor_paths(region_path))
+                     | Q(assignments__region__path__startswith=region_path))
 
 
 class HandlerChoice(forms.ModelChoiceField):
@@ -163,18 +172,6 @@ class BulkForm(forms.Form):
             self.fields["cases"].queryset = cases
         if handler_region_path:
             self.fields["handler"].queryset = handlers_in(handler_region_path)
-
-
-def handlers_in(region_path: str):
-    """Active users holding ``cases.change`` at or under ``region_path`` (the console's region): the
-    bulk assign offers them all; the action still refuses one who may not handle a given case."""
-    from django.db.models import Q
-
-    paths = ancestor_paths(region_path)
-    grants = Q(assignments__role__in=HANDLER_ROLES) | Q(assignments__role=Role.TOWN_STAFF,
-                                                        assignments__module__in=CASE_STAFF_MODULES)
-    where = Q(assignments__region__path__in=paths) | Q(assignments__region__path__startswith=region_path)
-    return User.objects.filter(grants & where, is_active=True).distinct().order_by("username")
 
 
 class CategoryForm(forms.Form):
