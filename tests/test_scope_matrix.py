@@ -51,6 +51,18 @@ ALLOWLIST = {
     "drf_spectacular.views.SpectacularSwaggerView",
     "drf_spectacular.views.SpectacularRedocView",
 }
+# Models linked to a region or to scoped rows that declare no scope, each with why no page or API lists
+# them by region. Keep this short.
+UNSCOPED_ON_PURPOSE = {
+    # town departments (派出所, 司法所 …): reference data of the town a case can be sent to, like the category
+    # list; names only, shown as choices to those who dispatch
+    "cases.Department": "reference data",
+    # Open311 client keys: only their hash is stored; listed and created on the policy page (cases.policy)
+    "cases.ApiKey": "keys page requires cases.policy",
+    # the outbox: read by the senders (the system), and on a case page through the case already looked up
+    # with visible_to; no page or API lists it by itself
+    "cases.Notification": "read through its case",
+}
 # Reachable without signing in, on purpose (the login page is marked login_not_required itself).
 ANONYMOUS_OK = {"django.views.i18n.set_language"}
 
@@ -196,7 +208,7 @@ def test_every_model_linked_to_a_region_declares_a_scope():
     scoped = set(testing.scoped_models())
     missing = []
     for model in apps.get_models():
-        if model in scoped:
+        if model in scoped or model._meta.label in UNSCOPED_ON_PURPOSE:
             continue
         for f in model._meta.get_fields():
             if isinstance(f, (ForeignKey, OneToOneField, ManyToManyField)) and (

@@ -214,6 +214,9 @@ class CaseEvent(models.Model):
     note = models.TextField("说明", blank=True)
     data = models.JSONField(default=dict, blank=True)
 
+    scope = Scope(path_lookup="case__region_path", module="cases")  # a case's parts are seen with the case
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["at", "id"]
 
@@ -245,6 +248,9 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField()
 
+    scope = Scope(path_lookup="case__region_path", module="cases")  # a case's parts are seen with the case
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["uploaded_at", "id"]
 
@@ -267,6 +273,9 @@ class Extension(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(max_length=200, blank=True)
 
+    scope = Scope(path_lookup="case__region_path", module="cases")  # a case's parts are seen with the case
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["requested_at", "id"]
         constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(status="pending"),
@@ -283,6 +292,9 @@ class Whistle(models.Model):
     due_at = models.DateTimeField()
     reported_at = models.DateTimeField(null=True, blank=True)
     report = models.TextField(blank=True)
+
+    scope = Scope(path_lookup="case__region_path", module="cases")  # a case's parts are seen with the case
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["called_at", "id"]

@@ -1,8 +1,11 @@
 """Case URLs: the staff console and case pages at /cases/, phone screens at /cases/m/."""
 from django.urls import include, path
 
+from . import dashboard
+
 app_name = "cases"
 urlpatterns = [
+    path("rates/", dashboard.rates_page, name="rates"),
     path("", include("yiwang.cases.console.urls")),
     path("m/", include("yiwang.cases.mobile.urls")),
 ]

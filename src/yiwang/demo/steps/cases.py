@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from yiwang.areas.models import Region
 from yiwang.cases import actions
-from yiwang.cases.models import Case, Category, Department
+from yiwang.cases.models import Case, Category, Department, Whistle
 from yiwang.people.models import Household
 
 from ..names import GIVEN, MONGOLIAN, SURNAMES
@@ -61,6 +61,24 @@ def _name(rng):
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
 
+def _photo(rng):
+    """A small generated "phone photo" (sky, ground, a shape) so demo cases have pictures; a separate random
+    stream keeps the rest of the demo the same whether or not photos are drawn."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (480, 360), (135 + rng.randint(0, 60), 180 + rng.randint(0, 40), 230))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 200 + rng.randint(0, 60), 480, 360), fill=(150 + rng.randint(0, 50), 130, 90))
+    x, y = rng.randint(40, 360), rng.randint(120, 220)
+    draw.ellipse((x, y, x + rng.randint(40, 100), y + rng.randint(30, 80)), fill=(rng.randint(60, 200), 70, 60))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=70)
+    return SimpleUploadedFile("demo.jpg", buf.getvalue(), content_type="image/jpeg")
+
+
 def _hours(h):
     return datetime.timedelta(hours=h)
 
@@ -70,6 +88,7 @@ class _Builder:
 
     def __init__(self, ctx, rng, categories, departments, households):
         self.ctx, self.rng = ctx, rng
+        self.photo_rng = ctx.rng("cases:photos")
         self.categories, self.departments, self.households = categories, departments, households
         end = datetime.datetime.combine(ctx.reference_date, datetime.time(18, 0), tzinfo=TZ)
         self.ref = end  # the moment "now" stands for on the reference day
@@ -98,11 +117,14 @@ class _Builder:
         phone = ""
         if channel in (Case.Channel.RESIDENT, Case.Channel.HOTLINE, Case.Channel.WALK_IN) and rng.random() < 0.6:
             phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+        photos = []
+        if channel in (Case.Channel.GRID, Case.Channel.RESIDENT) and self.photo_rng.random() < 0.2:
+            photos = [_photo(self.photo_rng)]
         case = actions.create_case(
             category=category, region=region, by=None, channel=channel, title=problem, household=household,
             description=f"{village.short_name}：{problem}，请尽快处理。", latitude=lat, longitude=lon,
             address=f"{village.short_name}{rng.randint(1, 12)}组", reporter_name=_name(rng), reporter_phone=phone,
-            reported_at=at, is_demo=True)
+            reported_at=at, is_demo=True, photos=photos)
         return case
 
     def at(self, proposed, after, *, gap_minutes=1):
@@ -334,3 +356,15 @@ def assign_grid1_cases(ctx):
     for case in waiting.select_related("category", "region")[:6]:
         at = max(case.accepted_at or case.reported_at, ref - _hours(2)) + datetime.timedelta(minutes=10)
         actions.assign_case(case, by=None, level=Case.Level.GRID, handler=user, note="请网格员上门核实处理", at=at)
+    # a 吹哨 in progress in 乌兰淖尔 (the village the demo logins start in) with one department reported back
+    village = Region.objects.get(code=GRID1[:12])
+    if not Whistle.objects.filter(case__region_path__startswith=village.path).exists():
+        case = (Case.objects.filter(is_demo=True, region_path__startswith=village.path, state=Case.State.IN_PROGRESS)
+                .select_related("category").order_by("pk").first())
+        if case is not None:
+            last = case.events.order_by("-at").values_list("at", flat=True).first()
+            at = max(last, ref - _hours(1)) + datetime.timedelta(minutes=5)
+            departments = list(Department.objects.filter(code__in=["police", "justice"]).order_by("code"))
+            called = actions.whistle_case(case, by=None, departments=departments, at=at,
+                                          note="纠纷有升级苗头，请派出所、司法所到场联合调处")
+            actions.report_whistle(called[0], by=None, report="已到场，正在调解", at=at + datetime.timedelta(minutes=20))
