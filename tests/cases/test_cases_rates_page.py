@@ -63,3 +63,8 @@ def test_queries_do_not_grow_with_rows(login):
             assert client.get(f"/cases/rates/?period=2023&by={by}").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert max(counts) == min(counts) and max(counts) <= 15, counts
+
+
+def test_a_resident_lands_on_the_phone_page(login):
+    response = login("wlne_resident").get("/")
+    assert response.status_code == 302 and response["Location"] == "/cases/m/"

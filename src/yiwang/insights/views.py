@@ -14,7 +14,9 @@ def home(request):
     user = request.user
     if not user.has_any("metrics.view"):
         # the auditor and the system/security administrators have no figures: land on their own page
-        for perm, url_name in (("audit.view", "accounts:audit_list"), ("accounts.view", "accounts:user_list")):
+        # residents (cases.report only) land on their phone page: report a problem, my cases
+        for perm, url_name in (("audit.view", "accounts:audit_list"), ("accounts.view", "accounts:user_list"),
+                               ("cases.report", "cases:m_home")):
             if user.has_any(perm):
                 return redirect(url_name)
     region = current_region(request)
