@@ -9,6 +9,7 @@ for session users), with keys of the two sibling demo villages.
 import datetime
 import io
 import json
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -232,6 +233,8 @@ def test_json_body_and_key_region_fallback(keys):
 
 @override_settings(OPEN311_RATE_LIMIT=2)
 def test_posts_are_rate_limited_per_key(keys):
+    if 60 - time.time() % 60 < 5:  # the counter is per clock minute: do not straddle its end
+        time.sleep(6)
     before = Case.objects.count()
     assert post(good_report(keys[WLNE])).status_code == 200
     assert post(good_report(keys[WLNE])).status_code == 200
