@@ -94,6 +94,7 @@ class Case(models.Model):
         RED = "red", "红牌督办"
 
     OPEN_STATES = (State.SUBMITTED, State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED)
+    ACTIVE_STATES = OPEN_STATES + (State.RESOLVED,)  # still someone's work: handling, or awaiting a rating
     DONE_STATES = (State.RESOLVED, State.CLOSED)
 
     number = models.CharField("编号", max_length=20, unique=True)
@@ -152,7 +153,18 @@ class Case(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "诉求"
         ordering = ["-reported_at", "-id"]
-        indexes = [models.Index(fields=["state", "resolve_due"]), models.Index(fields=["region_path", "reported_at"])]
+        indexes = [
+            models.Index(fields=["state", "resolve_due"]),
+            models.Index(fields=["region_path", "reported_at"]),
+            # the console's queues and counts read active cases only (a few % of a town's history):
+            # a partial index keeps them fast on millions of finished cases (docs/BENCHMARKS.md)
+            models.Index(fields=["region_path", "-reported_at", "-id"], name="case_active_idx",
+                         condition=models.Q(state__in=["submitted", "accepted", "in_progress", "escalated",
+                                                       "resolved"]),
+                         include=["state", "accept_due", "resolve_due", "accepted_at", "category"]),
+            # the full list's order (newest first), with the scope prefix to filter without the table
+            models.Index(fields=["-reported_at", "-id"], name="case_recent_idx", include=["region_path"]),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.title}"
