@@ -16,6 +16,9 @@ def pytest_configure(config):
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="yiwang-test-media-")
     settings.EXCHANGE_INLINE = True
+    # the console's queue buttons are cached for 30 s in production; tests read them live (one test
+    # turns the cache on to check it)
+    settings.CASES_QUEUE_COUNT_SECONDS = 0
     # a fast hasher: every login in a test costs ~0.5 s with PBKDF2; the policy tests use the validators,
     # not the hash, and production keeps Django's default
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -463,3 +463,27 @@ def test_api_key_page_shows_the_key_once(login, demo_user):
     again = admin.get("/cases/api-keys/").content.decode()
     assert plain not in again and key.prefix in again
     assert AuditEntry.objects.filter(action="cases.create_api_key", object_id=str(key.pk)).exists()
+
+
+def test_queue_counts_are_cached_per_scope_and_the_list_stays_live(login, settings):
+    """With the cache on, a new case shows in the list at once while the buttons keep their count for the
+    cache's life; another scope never gets this scope's counts."""
+    from django.core.cache import cache
+
+    settings.CASES_QUEUE_COUNT_SECONDS = 60
+    cache.clear()
+    client = login("wlne_secretary")
+
+    def badge(html, queue):
+        return int(re.search(rf'data-queue="{queue}">[^<]*<span class="badge[^"]*">(\d+)</span>', html).group(1))
+
+    before = badge(client.get("/cases/").content.decode(), "submitted")
+    case = make_case("缓存测试：新上报")
+    html = client.get("/cases/?state=submitted").content.decode()
+    assert case.number in html  # the list is live
+    assert badge(html, "submitted") == before  # the button is a cached count
+    other = login("nlxl_secretary").get("/cases/").content.decode()
+    nlxl = Case.objects.filter(region_path__startswith=region(NLXL).path, state="submitted").count()
+    assert badge(other, "submitted") == nlxl
+    cache.clear()
+    assert badge(client.get("/cases/").content.decode(), "submitted") == before + 1

@@ -6,9 +6,12 @@ Nothing here writes a model: each form calls one function of ``cases.actions`` a
 ``ActionError`` into a form error (a "conflict" — someone acted on the case first — into a message
 above the fresh page) and ``PermissionRefused`` into 403. Every read goes through ``visible_to``.
 """
+import hashlib
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -18,6 +21,7 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2.paginators import LazyPaginator
 
 from yiwang.areas.models import Region
 from yiwang.core import audit
@@ -135,11 +139,30 @@ class ConsoleView(ScopedListView):
     title = "诉求调度台"
     breadcrumbs = [("诉求调度台", None)]
 
+    # no COUNT of the whole list per page: on a town's years of cases it cost more than the rest of the
+    # page; the total shows on the last page, and for a single queue from its (cached) queue count
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
     def get_queryset(self):
         return super().get_queryset().select_related("category", "region", "handler", "department")
 
     def get_table_kwargs(self):
         return {"now": self.now}
+
+    def queue_counts(self):
+        """The queue buttons' counts, cached for CASES_QUEUE_COUNT_SECONDS per scope and region: a count
+        a few seconds old is fine on a button; the list itself is always read live."""
+        seconds = getattr(settings, "CASES_QUEUE_COUNT_SECONDS", 30)
+        if not seconds:
+            return queue_counts(self.scoped_queryset(), self.now)
+        region = current_region(self.request)
+        scope = "|".join(self.request.user.scope_paths("cases.view")) if not self.request.user.is_superuser else "*"
+        key = "cases:queues:" + hashlib.sha256(f"{scope}#{region.path if region else ''}".encode()).hexdigest()
+        counts = cache.get(key)
+        if counts is None:
+            counts = queue_counts(self.scoped_queryset(), self.now)
+            cache.set(key, counts, seconds)
+        return counts
 
     def dispatch(self, request, *args, **kwargs):
         self.now = timezone.now()
@@ -147,7 +170,7 @@ class ConsoleView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        counts = queue_counts(self.scoped_queryset(), self.now)
+        counts = self.queue_counts()
         ctx["state_queues"] = [(s, S(s).label, counts[s]) for s in
                                (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED, S.RESOLVED, S.CLOSED)]
         ctx["warning_queues"] = [("overdue", "超时", counts["overdue"], "danger"),
@@ -156,6 +179,12 @@ class ConsoleView(ScopedListView):
                                  ("normal", "正常", counts["normal"], "success")]
         ctx["active_state"] = self.request.GET.get("state", "")
         ctx["active_warning"] = self.request.GET.get("warning", "")
+        table, total = ctx["table"], None
+        if table.page is not None and table.paginator.is_last_page(table.page.number):
+            total = (table.page.number - 1) * table.paginator.per_page + len(table.page.object_list)
+        elif set(self.request.GET) - {"page", "sort"} in ({"state"}, {"warning"}):
+            total = counts.get(ctx["active_state"] or ctx["active_warning"])
+        ctx["total"] = total
         ctx["filters_open"] = any(v for k, v in self.request.GET.items()
                                   if k not in ("state", "warning", "page", "sort", "per_page"))
         user = self.request.user
