@@ -73,7 +73,7 @@ def test_deadlines_come_from_the_category_policy(setup):
     assert again.resolve_due - again.reported_at == datetime.timedelta(hours=72)
     light.refresh_from_db()
     assert light.resolve_due - light.reported_at == datetime.timedelta(days=7)
-    assert water.number.startswith(str(at.astimezone(timezone.get_current_timezone()).year)) and len(water.number) == 11
+    assert water.number.startswith(timezone.localtime(at).strftime("%Y%m%d")) and len(water.number) == 13
 
 
 def test_the_whole_path_with_one_reopen(setup):
@@ -330,3 +330,16 @@ def test_two_people_at_once_one_wins(django_db_setup, django_db_blocker):
         Notification.objects.filter(case=case).delete()
         Case.objects.filter(pk=case.pk).delete()
         django_db_blocker.restore()
+
+
+def test_a_number_clash_draws_again_and_nothing_half_written(setup, monkeypatch):
+    s = setup
+    draws = iter([4242, 4242, 777])
+    monkeypatch.setattr(actions.secrets, "randbelow", lambda n: next(draws))
+    at = timezone.now() - datetime.timedelta(minutes=5)
+    first = report(s, reported_at=at)
+    events = CaseEvent.objects.count()
+    second = report(s, reported_at=at)
+    day = timezone.localtime(at).strftime("%Y%m%d")
+    assert first.number == f"{day}04242" and second.number == f"{day}00777"
+    assert CaseEvent.objects.count() == events + 1  # the clashing attempt left nothing behind

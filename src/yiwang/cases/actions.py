@@ -36,6 +36,7 @@ MAX_PHOTOS = 6
 DUPLICATE_DAYS = 30
 DUPLICATE_METRES = 50
 WHISTLE_MINUTES = 30
+NUMBER_ATTEMPTS = 8
 
 # (code, name, parent code, accept hours, resolve hours, emergency): the defaults of the issue — 2 h for
 # emergencies, 24 h for water/power/heating, 7 days general, 15 days complex. All editable afterwards.
@@ -328,18 +329,25 @@ def create_case(*, category, region, description, by, channel=Case.Channel.GRID,
         case.reporter_phone_hash = crypto.lookup_hash(phone)
         case.reporter_phone_suffix = phone[-4:]
     actor = by if api_key is None else f"open311:{api_key.prefix}"
-    with transaction.atomic():
-        case.number = "N" + case.token[:12]  # placeholder until the id is known
-        case.save()
-        case.number = f"{at:%Y}{case.pk:07d}"
-        Case.objects.filter(pk=case.pk).update(number=case.number)
-        _save_photos(case, photos, by=by, at=at, purpose=Attachment.Purpose.REPORT)
-        _event(case, by=by if api_key is None else None, action="create", at=at, to_state=case.state,
-               note=description[:200], data={"channel": channel})
-        audit.record("cases.create_case", by=actor, obj=case,
-                     changes={"category": [None, category.code], "region": [None, region.code],
-                              "channel": [None, channel]})
-    return case
+    day = timezone.localtime(at).strftime("%Y%m%d")
+    for attempt in range(NUMBER_ATTEMPTS):
+        # 编号 = the report's day + 5 random digits: known before the INSERT (no second write of the row and
+        # all its indexes), not guessable in sequence; a clash with that day's numbers draws again
+        case.number = f"{day}{secrets.randbelow(100000):05d}"
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+                _save_photos(case, photos, by=by, at=at, purpose=Attachment.Purpose.REPORT)
+                _event(case, by=by if api_key is None else None, action="create", at=at, to_state=case.state,
+                       note=description[:200], data={"channel": channel})
+                audit.record("cases.create_case", by=actor, obj=case,
+                             changes={"category": [None, category.code], "region": [None, region.code],
+                                      "channel": [None, channel]})
+            return case
+        except IntegrityError:
+            case.pk = None
+            if attempt == NUMBER_ATTEMPTS - 1 or not Case.objects.filter(number=case.number).exists():
+                raise
 
 
 # --------------------------------------------------------------------------- transitions
