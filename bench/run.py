@@ -179,7 +179,14 @@ def main():
     (VAR / f"results-{stamp}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     import report
 
-    Path(args.out).write_text(report.render(results))
+    out = Path(args.out)
+    text = report.render(results)
+    # keep the sections other benchmarks write into the same file (bench/cases: its own "## " section)
+    cases_section = "## Grid governance: Open311 intake and the dispatch console"
+    if out.exists() and cases_section in (old := out.read_text()):
+        kept = old[old.index(cases_section):]
+        text = text.rstrip("\n") + "\n\n" + kept
+    out.write_text(text)
     log(f"wrote {args.out} and var/bench/results-{stamp}.json in {results['minutes']} min")
 
 
