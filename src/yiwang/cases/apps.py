@@ -16,6 +16,7 @@ class CasesConfig(AppConfig):
         request_finished.connect(tasks.sweep_after_request, dispatch_uid="yiwang.cases.sweep_after_request")
 
         register(NavItem("cases", "诉求调度", "cases:console", "cases.view", order=40))
+        register(NavItem("cases_messages", "我的消息", "cases:messages", "cases.report", order=44))
         register(NavItem("cases_rates", "三率统计", "cases:rates", "cases.view", order=41))
         register(NavItem("cases_m_report", "上报问题", "cases:m_report", "cases.report", order=42))
         register(NavItem("cases_m_mine", "我的诉求", "cases:m_mine", "cases.report", order=43))
