@@ -16,6 +16,7 @@ HELPERS = {
     "yiwang.cases.actions.suggest_duplicates": "lists possible duplicates of a new report; reads only",
     "yiwang.cases.actions.key_for": "finds the Open311 key matching a presented api_key; reads only",
     "yiwang.cases.actions.distance_m": "haversine distance between two points; pure function",
+    "yiwang.cases.actions.as_seen": "compares the version a page read with the case's; reads only",
 }
 
 

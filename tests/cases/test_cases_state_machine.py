@@ -343,3 +343,17 @@ def test_a_number_clash_draws_again_and_nothing_half_written(setup, monkeypatch)
     day = timezone.localtime(at).strftime("%Y%m%d")
     assert first.number == f"{day}04242" and second.number == f"{day}00777"
     assert CaseEvent.objects.count() == events + 1  # the clashing attempt left nothing behind
+
+
+def test_an_extension_asked_on_a_stale_page_is_a_conflict(setup):
+    s = setup
+    case = report(s)
+    actions.assign_case(case, by=s.secretary, level="village", handler=s.secretary)
+    stale = Case.objects.get(pk=case.pk)
+    actions.supervise_case(case, by=s.town, level="red", note="限期办结")
+    with pytest.raises(ActionError) as e:
+        actions.request_extension(stale, by=s.secretary, hours=24, reason="等配件")
+    assert e.value.code == "conflict" and not case.extensions.exists()
+    with pytest.raises(ActionError) as e:
+        actions.as_seen(Case.objects.get(pk=case.pk), stale.version)
+    assert e.value.code == "conflict"

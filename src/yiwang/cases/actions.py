@@ -112,6 +112,14 @@ def _conflict(case):
                        code="conflict")
 
 
+def as_seen(case, version):
+    """The case as a page or client read it: a ``version`` other than the current one means someone acted
+    since, answered as a lost race is (the same "conflict" message) before any state check. Reads only."""
+    if version is not None and version != case.version:
+        raise _conflict(case)
+    return case
+
+
 def _save_transition(case, *, by, action, at, fields: dict, note="", data=None, audit_action=None):
     """Write ``fields`` to the case if nobody changed it since it was read; event + audit in the same
     transaction. Must be called inside ``transaction.atomic``."""
@@ -558,6 +566,8 @@ def request_extension(case: Case, *, by, hours, reason, at=None) -> Extension:
     at = _now(at)
     try:
         with transaction.atomic():
+            if not Case.objects.filter(pk=case.pk, version=case.version).exists():
+                raise _conflict(case)  # asked on a stale page: the deadline it saw may have moved
             ext = Extension.objects.create(case=case, hours=hours, reason=reason, requested_at=at,
                                            requested_by=by if getattr(by, "is_authenticated", False) else None)
             _event(case, by=by, action="request_extension", at=at, note=reason, data={"hours": hours})

@@ -50,9 +50,7 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         d = dict(data.validated_data)
         posted = d.pop("version", None)
         try:
-            if posted is not None and posted != case.version:
-                raise actions._conflict(case)  # read before someone else's change: the action's own answer
-            perform(case, d)
+            perform(actions.as_seen(case, posted), d)
         except ActionError as e:
             if getattr(e, "code", None) == "conflict":
                 return Response({"detail": e.text, "field": None}, status=status.HTTP_409_CONFLICT)

@@ -334,12 +334,7 @@ class TransitionView(ScopedMixin, View):
         if form.is_valid():
             posted = form.cleaned_data["version"]
             try:
-                if posted != case.version:
-                    # the page was read before someone else's change: the same answer the action gives
-                    # when both read the same version and the other's UPDATE landed first
-                    raise actions._conflict(case)
-                case.version = posted
-                t.perform(case, user, form.cleaned_data)
+                t.perform(actions.as_seen(case, posted), user, form.cleaned_data)
             except ActionError as e:
                 if getattr(e, "code", None) == "conflict":
                     messages.error(request, e.text)
