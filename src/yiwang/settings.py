@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "yiwang.people",
     "yiwang.grid",
     "yiwang.cases",
+    "yiwang.economy",
     "yiwang.insights",
     "yiwang.exchange",
     "yiwang.demo",
@@ -235,3 +236,9 @@ EXCHANGE_MAX_BYTES = int(os.environ.get("YIWANG_IMPORT_MAX_MB", "50")) * 1024 * 
 EXCHANGE_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 EXCHANGE_INLINE = os.environ.get("YIWANG_IMPORT_INLINE", "0") == "1"
 DATA_UPLOAD_MAX_MEMORY_SIZE = EXCHANGE_MAX_BYTES + 1024 * 1024
+
+# Collective economy (docs/economy.md): which ledger categories make "operating income" (经营性收入总额),
+# and the tier thresholds in yuan (薄弱村 below weak_below, 示范村 from demonstration_from, 百万村 from
+# million_from)
+ECONOMY_OPERATING_CATEGORIES = ["operating", "investment", "contract"]
+ECONOMY_TIERS = {"weak_below": "100000", "demonstration_from": "500000", "million_from": "1000000"}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("insights/", include("yiwang.insights.urls")),
     path("exchange/", include("yiwang.exchange.urls")),
     path("cases/", include("yiwang.cases.urls")),
+    path("economy/", include("yiwang.economy.urls")),
     path("open311/v2/", include("yiwang.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("yiwang.api_urls")),

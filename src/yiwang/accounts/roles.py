@@ -58,4 +58,7 @@ def perms_for(role: str, module: str = "") -> set[str]:
             perms |= {"cases.supervise", "cases.policy", "cases.report", "pii.reveal"}
         if "people" in modules:
             perms |= {"pii.reveal", "people.tags"}
+        if "economy" in modules:
+            # the town's 经管站 reviews ledger entries, designates tiers and approves dividend runs
+            perms |= {"economy.approve"}
     return perms

@@ -3,7 +3,6 @@
 ``ActionError`` and a serializer's ``ValidationError`` answer 400 ``{"detail": message, "field": name}``,
 ``PermissionRefused`` 403; objects outside scope are simply not in the queryset, so they answer 404.
 """
-from django.db.models import Q
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -67,7 +66,7 @@ class ScopedViewSetMixin:
             region = Region.objects.visible_to(self.request.user).filter(code=code).first()
             if region is None:
                 return qs.none()
-            qs = qs.filter(Q(**{f"{qs.model.scope.path_lookup}__startswith": region.path}))
+            qs = qs.filter(qs.model.scope.q(qs.model, region.path))
         return self.optimise(qs)
 
     def optimise(self, qs):

@@ -5,6 +5,12 @@ region materialised path (``"path"`` for Region, ``"region_path"`` for Household
 whose permissions govern it. ``visible_to(user, action)`` keeps the rows under any region where one of
 the user's role assignments grants ``<module>.<action>``; no grant means an empty queryset, and
 callers turn a missing object into 404 (never 403: no existence leak).
+
+A record that belongs to two places at once — a strong village helping a weak one, a pooled project
+and the villages that put capital into it — names the other places' paths in ``also``: it is then
+under each of those subtrees too (read through a ``pk IN (…)`` subquery, so a to-many lookup never
+duplicates rows). ``Scope.q`` is the one place that builds the filter; views, the API, metrics and the
+tests' ground truth (``core.testing.under``) all use it.
 """
 from dataclasses import dataclass
 from functools import reduce
@@ -17,6 +23,16 @@ from django.db import models
 class Scope:
     path_lookup: str  # lookup from the model to a region path string
     module: str  # permission namespace, e.g. "people"
+    also: tuple = ()  # further lookups to region paths under which the record also lies
+
+    def q(self, model, paths) -> models.Q:
+        """Rows of ``model`` under any of ``paths`` (region path prefixes)."""
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        parts = [models.Q(**{f"{self.path_lookup}__startswith": p}) for p in paths]
+        for lookup in self.also:
+            extra = reduce(or_, (models.Q(**{f"{lookup}__startswith": p}) for p in paths))
+            parts.append(models.Q(pk__in=model._default_manager.filter(extra).values("pk")))
+        return reduce(or_, parts)
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -29,5 +45,9 @@ class ScopedQuerySet(models.QuerySet):
         paths = user.scope_paths(f"{scope.module}.{action}")
         if not paths:
             return self.none()
-        lookup = f"{scope.path_lookup}__startswith"
-        return self.filter(reduce(or_, (models.Q(**{lookup: p}) for p in paths)))
+        return self.filter(scope.q(self.model, paths))
+
+    def under(self, region_or_path):
+        """Rows under a region's subtree (no user involved: metrics and the system's own reads)."""
+        path = getattr(region_or_path, "path", region_or_path)
+        return self.filter(self.model.scope.q(self.model, path))

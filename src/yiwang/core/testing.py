@@ -172,4 +172,4 @@ def scoped_models() -> list:
 
 def under(model, region):
     """All rows of a scoped model in ``region``'s subtree, ignoring any user (the test's own ground truth)."""
-    return model._default_manager.filter(**{f"{model.scope.path_lookup}__startswith": region.path})
+    return model._default_manager.filter(model.scope.q(model, region.path))

@@ -8,7 +8,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, FormView
@@ -46,7 +45,7 @@ class ScopedMixin:
         if self.narrow_to_current_region:
             region = current_region(self.request)
             if region is not None:
-                qs = qs.filter(Q(**{f"{self.model.scope.path_lookup}__startswith": region.path}))
+                qs = qs.filter(self.model.scope.q(self.model, region.path))
         return qs
 
     def get_queryset(self):
