@@ -62,6 +62,8 @@ UNSCOPED_ON_PURPOSE = {
     # the outbox: read by the senders (the system), and on a case page through the case already looked up
     # with visible_to; no page or API lists it by itself
     "cases.Notification": "read through its case",
+    # the town's industry layout (四区五园十基地): names only, offered as choices on project forms like a category
+    "economy.Zone": "reference data",
 }
 # Reachable without signing in, on purpose (the login page is marked login_not_required itself).
 ANONYMOUS_OK = {"django.views.i18n.set_language"}
