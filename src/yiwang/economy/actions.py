@@ -356,7 +356,7 @@ def correct_entry(entry: IncomeEntry, *, by, amount=None, category=None, project
                             category=category if category is not None else entry.category,
                             amount=amount if amount is not None else entry.amount,
                             project=entry.project if project is UNSET else project,
-                            source_document=entry.source_document, note=entry.note, by=by,
+                            source_document=entry.source_document, note=entry.note, by=by, is_demo=entry.is_demo,
                             today=max(datetime.date.today(), entry.month))
         audit.record("economy.correct_entry", by=by, obj=new, reason=reason,
                      changes={"corrects": [None, str(entry.pk)], "amount": [str(entry.amount), str(new.amount)]})
