@@ -381,7 +381,7 @@ def review_entry(entry: IncomeEntry, *, by) -> IncomeEntry:
 # --------------------------------------------------------------------------- tiers
 
 
-def designate_tier(village, *, year, tier, reason="", by) -> TierDesignation | None:
+def designate_tier(village, *, year, tier, reason="", by, is_demo=False) -> TierDesignation | None:
     """人工认定 a village's tier for a year; ``tier=None`` removes the designation (the computed tier applies)."""
     _village(village)
     require(by, "economy.approve", village.path, action="economy.designate_tier", obj=village)
@@ -399,7 +399,7 @@ def designate_tier(village, *, year, tier, reason="", by) -> TierDesignation | N
         tier = _choice(tier, Tier, field="tier", label="等级")
         reason = clean_text(reason, field="reason", label="认定依据", max_length=200, required=True)
         old = current.tier if current else None
-        designation = current or TierDesignation(village=village, region_path=village.path, year=year)
+        designation = current or TierDesignation(village=village, region_path=village.path, year=year, is_demo=is_demo)
         designation.tier, designation.reason = tier, reason
         designation.designated_by = by if getattr(by, "is_authenticated", False) else None
         designation.save()
