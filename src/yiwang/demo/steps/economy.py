@@ -205,7 +205,7 @@ def load_economy(ctx):
     _corrections(ids)
     for name in (WLNE, NLXL):
         actions.designate_tier(villages[name], year=2022, tier=Tier.DEMONSTRATION, reason="市级一村一品示范嘎查村",
-                               by=None)
+                               by=None, is_demo=True)
     for strong, weak, start, measures in PAIRINGS:
         actions.create_pairing(weak=villages[weak], strong=villages[strong] if strong else None,
                                strong_name="" if strong else CROSS_TOWN, measures=measures, start_date=start,
@@ -470,7 +470,9 @@ def _insert(rng, rows) -> dict:
 
 def _corrections(ids):
     """The wrong entries put right through the actions, so the history shows reversals in both villages."""
-    entry = lambda purpose: IncomeEntry.objects.select_related("village", "project").get(pk=ids[purpose][0])  # noqa: E731
+    def entry(purpose):
+        return IncomeEntry.objects.select_related("village", "project").get(pk=ids[purpose][0])
+
     fixed = actions.correct_entry(entry("tenfold"), amount=ids["tenfold"][1], reason="小数点错位，按原始凭证更正",
                                   by=None)
     actions.review_entry(fixed, by=None)
