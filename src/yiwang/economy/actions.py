@@ -12,7 +12,6 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from yiwang.areas.models import Region
@@ -22,7 +21,7 @@ from yiwang.core.money import to_yuan
 from yiwang.core.permissions import require
 from yiwang.core.text import clean_date, clean_text
 
-from . import allocation
+from . import allocation, ledger
 from .models import (
     DividendAllocation, DividendRun, Enterprise, IncomeCategory, IncomeEntry, JointMeeting, Partnership,
     PartnershipYear, PooledProject, PoolShare, Project, ProjectParty, Tier, TierDesignation, VillagePairing, Zone,
@@ -444,7 +443,7 @@ def add_pool_share(pool: PooledProject, *, village, capital, joined_on, by, is_d
         pool = PooledProject.objects.select_for_update().get(pk=pool.pk)
         if PoolShare.objects.filter(pool=pool, village=village).exists():
             raise ActionError(f"{village.short_name}已参与该项目", field="village")
-        taken = PoolShare.objects.filter(pool=pool).aggregate(s=Sum("capital"))["s"] or Decimal(0)
+        taken = ledger.total(PoolShare.objects.filter(pool=pool), "capital")
         if taken + capital > pool.total_capital:
             raise ActionError(f"出资合计将达 {taken + capital:,.2f} 元，超过项目总出资额 {pool.total_capital:,.2f} 元",
                               field="capital")

@@ -7,7 +7,7 @@ collective-economy statistics count it; 补助收入 and 其他收入 are income
 Nothing here writes.
 """
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 from django.db.models import Sum
@@ -15,6 +15,7 @@ from django.db.models import Sum
 from .models import IncomeCategory, IncomeEntry
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 DEFAULT_OPERATING = ("operating", "investment", "contract")
 
 
@@ -32,13 +33,20 @@ def entries_in(region, start: datetime.date | None, end: datetime.date, *, opera
     return qs
 
 
-def total(qs) -> Decimal:
-    return qs.aggregate(s=Sum("amount"))["s"] or ZERO
+def cents(value) -> Decimal:
+    """A database SUM as yuan to the cent. PostgreSQL sums NUMERIC exactly; SQLite keeps decimals as
+    binary floats and sums them in floating point, whose error for ledger-sized sums (millions of yuan,
+    thousands of rows) stays below 10⁻⁵ yuan — rounding to the cent gives the exact total on both."""
+    return ZERO if value is None else Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
+
+
+def total(qs, field="amount") -> Decimal:
+    return cents(qs.aggregate(s=Sum(field))["s"])
 
 
 def by_village(qs) -> dict:
     """{village id: total} for a queryset of entries (one GROUP BY)."""
-    return {row["village"]: row["s"] or ZERO for row in qs.values("village").annotate(s=Sum("amount"))}
+    return {row["village"]: cents(row["s"]) for row in qs.values("village").annotate(s=Sum("amount"))}
 
 
 def year_bounds(year):
@@ -59,7 +67,7 @@ def statement(village, year) -> dict:
     start, end = year_bounds(year)
     rows = (IncomeEntry.objects.filter(village=village, month__gte=start, month__lte=end)
             .values("month", "category").annotate(s=Sum("amount")))
-    cells = {(r["month"], r["category"]): r["s"] for r in rows}
+    cells = {(r["month"], r["category"]): cents(r["s"]) for r in rows}
     ops = set(operating_categories())
     months, cat_totals = [], {c: ZERO for c, _ in IncomeCategory.choices}
     for m in range(1, 13):

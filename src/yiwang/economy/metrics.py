@@ -107,7 +107,7 @@ def pooled_villages(region, period):
 @metric("economy.pooled_income_added", label="抱团分红增收", label_en="Income added by pooled projects", unit="元",
         records=pooled_income_records, order=8)
 def pooled_income_added(region, period):
-    return pooled_income_records(region, period).aggregate(s=Sum("amount"))["s"] or ledger.ZERO
+    return ledger.total(pooled_income_records(region, period))
 
 
 @metric("economy.paired_weak_villages", label="强村带弱村受帮村", label_en="Weak villages paired", unit="个",
@@ -119,7 +119,7 @@ def paired_weak_villages(region, period):
 @metric("economy.enterprise_sales", label="企业帮销农特产品", label_en="Produce sold by enterprises", unit="元",
         records=partnership_year_records, order=10)
 def enterprise_sales(region, period):
-    return partnership_year_records(region, period).aggregate(s=Sum("produce_sales"))["s"] or ledger.ZERO
+    return ledger.total(partnership_year_records(region, period), "produce_sales")
 
 
 @metric("economy.enterprise_jobs", label="企业帮助就业", label_en="Jobs given by enterprises", unit="人次",
@@ -134,4 +134,4 @@ def enterprise_collective_income(region, period):
     """For the tier year (a yearly figure: 年收入)."""
     year = tier_year(period)
     qs = PartnershipYear.objects.filter(partnership__region_path__startswith=region.path, year=year)
-    return qs.aggregate(s=Sum("collective_income"))["s"] or ledger.ZERO
+    return ledger.total(qs, "collective_income")

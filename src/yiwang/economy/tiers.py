@@ -76,7 +76,7 @@ def tiers_for(region, year, *, villages=None) -> list[VillageTier]:
 
 def counts(region, year) -> dict:
     c = Counter(t.tier for t in tiers_for(region, year))
-    return {tier: c.get(tier, 0) for tier in (Tier.DEMONSTRATION, Tier.ORDINARY, Tier.WEAK)}
+    return {tier.value: c.get(tier, 0) for tier in (Tier.DEMONSTRATION, Tier.ORDINARY, Tier.WEAK)}
 
 
 def movement(region, year) -> dict:
