@@ -146,6 +146,7 @@ class OverviewView(EconomyPageMixin, TemplateView):
         years = ledger_years(entries)
         year = parse_year(self.request.GET.get("year"), None) or default_year(entries, years)
         villages = self.villages(region)
+        last_month = entries.filter(month__year=year).aggregate(m=Max("month"))["m"]
         now = tiers.tiers_for(region, year, villages=villages)
         before = {t.village.pk: t for t in tiers.tiers_for(region, year - 1, villages=villages)}
         rows = sorted(now, key=lambda t: (-t.income, t.village.code))
@@ -163,7 +164,8 @@ class OverviewView(EconomyPageMixin, TemplateView):
         moves = Counter((before[t.village.pk].tier, t.tier) for t in now)
         total = sum((t.income for t in now), ledger.ZERO)
         ctx.update({
-            "year": year, "years": years, "rows": table, "total": yuan(total), "total_wan": wan(total),
+            "year": year, "years": years, "rows": table,
+            "partial_through": last_month.month if last_month and last_month.month < 12 else None, "total": yuan(total), "total_wan": wan(total),
             "tier_counts": [(TIER_LABELS[k], counts.get(k, 0), TIER_BADGES[k]) for k in TIER_ORDER],
             "million_count": sum(1 for t in now if t.is_million),
             "has_last_year": year - 1 in years,
@@ -225,6 +227,7 @@ class VillageStatementView(ScopedDetailView):
         user, village = self.request.user, self.object
         entries = IncomeEntry.objects.visible_to(user).filter(village=village)
         years = ledger_years(entries)
+        finished = set(ledger_years(entries.filter(month__month=12)))
         year = parse_year(self.request.GET.get("year"), None) or (years[-1] if years else datetime.date.today().year)
         st = ledger.statement(village, year)
         categories = [(c, label) for c, label in IncomeCategory.choices]
@@ -233,6 +236,7 @@ class VillageStatementView(ScopedDetailView):
             "title": f"{village.short_name} {year} 年收入台账",
             "village": village, "year": year, "years": years,
             "categories": [(label, c in ops) for c, label in categories],
+            "operating_labels": "、".join(str(label) for c, label in categories if c in ops),
             "months": [{"label": f"{m.month} 月", "month": m, "cells": [yuan(values[c]) for c, _ in categories],
                         "operating": yuan(operating), "total": yuan(total), "empty": not any(values.values())}
                        for m, values, operating, total in st["months"]],
@@ -241,7 +245,8 @@ class VillageStatementView(ScopedDetailView):
             "total": yuan(st["total"]), "total_wan": wan(st["total"]),
             "entries": [with_display(e) for e in entries.filter(month__year=year)
                         .select_related("project", "reversal").order_by("month", "pk")],
-            "tier_history": [tier_row(tiers.tiers_for(village, y, villages=[village])[0]) for y in reversed(years)],
+            "tier_history": [{**tier_row(tiers.tiers_for(village, y, villages=[village])[0]), "finished": y in finished}
+                             for y in reversed(years)],
             "can_change": allowed(user, "economy.change", village.path),
             "entry_create_url": f"{reverse('economy:entry_create')}?village={village.code}",
             "import_url": f"{reverse('exchange:upload')}?sheet={INCOME_SHEET}",
