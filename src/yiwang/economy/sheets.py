@@ -81,10 +81,10 @@ class ProjectSheet(Sheet):
     readme = ("每行一个村集体经济项目，以项目编号识别：新编号为新项目，已有编号按本行更新（项目编号和所属嘎查村不能修改）。"
               "产业布局填写本镇产业布局的名称；规模化基地填“是”或“否”。")
     columns = [
-        Column("code", "项目编号", parse_text(30), required=True, example="XM-150627105215-09",
+        Column("code", "项目编号", parse_text(30), required=True, example="XM-150627105999-09",
                note="字母、数字、- 和 _；全镇唯一，导入后不要改", width=22),
         Column("name", "项目名称", parse_text(100), required=True, example="乌驴养殖基地", width=24),
-        Column("village", "嘎查村代码", parse_code, required=True, example="150627105215",
+        Column("village", "嘎查村代码", parse_code, required=True, example="150627105999",
                aliases=("村代码", "嘎查村编码"), note="12 位统计用区划代码"),
         Column("kind", "类型", parse_choice(Project.Kind.choices), required=True, example="养殖",
                choices=[str(label) for _, label in Project.Kind.choices]),
@@ -92,7 +92,7 @@ class ProjectSheet(Sheet):
                choices=[str(label) for _, label in Project.Status.choices]),
         Column("start_date", "开始日期", parse_date, required=True, example="2021-03-01"),
         Column("end_date", "终止日期", parse_date, example="", note="进行中的留空"),
-        Column("location", "地点", parse_text(200), example="乌兰淖尔村三社", width=20),
+        Column("location", "地点", parse_text(200), example="某村三社", width=20),
         Column("zone", "产业布局", parse_text(60), example="", note="本镇产业布局的名称；可空"),
         Column("product", "一村一品", parse_text(60), example="乌驴"),
         Column("is_base", "规模化基地", parse_yes_no, example="否", choices=["是", "否"], note="是/否；空为否"),
@@ -188,13 +188,13 @@ class IncomeEntrySheet(Sheet):
               "“冲销原分录 + 录入更正后的分录”更正（台账只追加，不修改）。金额列表头写“金额（万元）”时按万元计，否则按元计；"
               "按元计最多两位小数。月份不能晚于本月。分红入账的分录请在分红页面冲销，不能在此更正。")
     columns = [
-        Column("village", "嘎查村代码", parse_code, required=True, example="150627105215",
+        Column("village", "嘎查村代码", parse_code, required=True, example="150627105999",
                aliases=("村代码", "嘎查村编码"), note="12 位统计用区划代码"),
         Column("month", "月份", parse_month, required=True, example="2023-05", note="可写 2023-05、2023年5月"),
         Column("category", "收入类别", parse_choice(IncomeCategory.choices), required=True, example="经营性收入",
                choices=[str(label) for _, label in IncomeCategory.choices]),
         Column("amount", "金额", required=True, money=True, example="12500.00", note="大于零"),
-        Column("project", "项目编号", parse_text(30), example="XM-150627105215-01", note="可空", width=22),
+        Column("project", "项目编号", parse_text(30), example="XM-150627105999-01", note="可空", width=22),
         Column("source_document", "凭证号", parse_text(200), required=True, example="记-2023-05-017",
                aliases=("凭证", "凭证编号"), note="同一村同月同类别同项目内唯一", width=18),
         Column("note", "摘要", parse_text(200), example="乌驴销售收入", width=24),

@@ -203,7 +203,7 @@ def _text(help_text="", **kwargs):
 class ProjectWriteSerializer(_ScopedLookups, serializers.Serializer):
     village = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.none(),
                                            help_text="嘎查村的区划代码（12 位）")
-    code = serializers.CharField(help_text="项目编号，如 XM-150627105215-09")
+    code = serializers.CharField(help_text="项目编号，如 XM-150627105999-09")
     name = serializers.CharField(help_text="项目名称")
     kind = serializers.CharField(help_text="类型：breeding 或“养殖”等")
     status = _text("状态：operating 或“运营”等；空为运营")

@@ -171,7 +171,8 @@ class PoolViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def runs(self, request, pk=None, **kwargs):
         pool, d = self._pool_for_run(request, s.ProposeSerializer)
-        run = actions.propose_dividend_run(pool, year=d["year"], distributable=d["distributable"],
+        year = _year(d["year"])  # before the action, whose permission check comes first: a missing year is 400
+        run = actions.propose_dividend_run(pool, year=year, distributable=d["distributable"],
                                            post_month=d["post_month"] or None, note=d["note"], by=request.user)
         return Response(DividendRunViewSet.serialize(run, request), status=status.HTTP_201_CREATED)
 
@@ -269,14 +270,14 @@ class StatementView(APIView):
     scoped = True  # guards itself: the village comes from Region.objects.visible_to, else 404
 
     @extend_schema(
-        parameters=[OpenApiParameter("village", str, description="嘎查村区划代码，例如 150627105215", required=True),
+        parameters=[OpenApiParameter("village", str, description="嘎查村区划代码，例如 150627105999", required=True),
                     OpenApiParameter("year", int, description="年度，例如 2022；默认今年")],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         code = request.query_params.get("village", "").strip()
         if not code:
-            raise ActionError("请提供嘎查村区划代码 village，例如 150627105215", field="village")
+            raise ActionError("请提供嘎查村区划代码 village，例如 150627105999", field="village")
         village = (Region.objects.visible_to(request.user).filter(code=normalise_code(code),
                                                                    kind=Region.Kind.VILLAGE).first())
         if village is None or not allowed(request.user, "economy.view", village.path):
