@@ -468,6 +468,7 @@ def test_two_approvers_at_once_post_the_run_once(django_db_setup, django_db_bloc
         assert sorted(e.amount for e in posted) == [Decimal("30.00"), Decimal("60.00")]
     finally:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK checks pending at ALTER TABLE
             entry_ids = list(DividendAllocation.objects.filter(run__pool=pool).exclude(entry=None)
                              .values_list("entry_id", flat=True))
             DividendAllocation.objects.filter(run__pool=pool).delete()
