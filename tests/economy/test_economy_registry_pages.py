@@ -458,3 +458,24 @@ def test_lists_answer_a_secretary_within_scope(url, demo_user):
     r = client_for(demo_user("nlxl_secretary")).get(url)
     assert r.status_code == 200
     assert "乌兰淖尔" not in text(r)
+
+
+def test_pool_list_costs_the_same_queries_for_two_rows_as_for_many(demo_user):
+    """The demo holds only two pools, too few for the walk-wide query-count test: measured here on more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(4):
+        pool = make_pool(code=f"T-QC-{i}", shares=((WLNE, "1000.00"), (third_village().code, "2000.00")))
+        actions.propose_dividend_run(pool, year=YEAR, distributable="300.00", by=None)
+    client = client_for(demo_user("town_admin"))
+    measured = {}
+    for per_page in (2, 100):
+        client.get("/economy/pools/", {"per_page": per_page})
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get("/economy/pools/", {"per_page": per_page})
+        measured[per_page] = (len(ctx.captured_queries), len(r.context["table"].page.object_list))
+    assert measured[2][1] == 2 and measured[100][1] >= 4
+    assert measured[2][0] == measured[100][0] <= 20, measured
+    row = next(b.record for b in r.context["table"].page.object_list if b.record.code == "T-QC-0")
+    assert (row.participant_count, row.last_run_year, row.last_run_status) == (2, YEAR, DividendRun.Status.DRAFT)
