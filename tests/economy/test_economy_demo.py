@@ -20,7 +20,7 @@ from yiwang.core.periods import Period
 from yiwang.demo.registry import DemoContext
 from yiwang.economy import forecast, tiers
 from yiwang.economy.models import (
-    DividendAllocation, DividendRun, Enterprise, IncomeEntry, JointMeeting, Partnership, PartnershipYear,
+    DividendRun, Enterprise, IncomeEntry, JointMeeting, Partnership, PartnershipYear,
     PooledProject, PoolShare, Project, ProjectParty, Tier, TierDesignation, VillagePairing, Zone,
 )
 from yiwang.insights import registry

@@ -20,14 +20,14 @@ shows reversals in both villages of the scope tests. Nothing here may name 纳�
 乌兰淖尔 can see, or the reverse (no pool, pairing, meeting or enterprise joins the two).
 """
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from yiwang.areas.models import Region
 from yiwang.core import audit
 from yiwang.core.bulk import insert_rows
-from yiwang.economy import actions
-from yiwang.economy.models import IncomeCategory, IncomeEntry, Project, ProjectParty, Tier, Zone
+from yiwang.economy import actions, ledger
+from yiwang.economy.models import IncomeCategory, IncomeEntry, Project, Tier
 from yiwang.economy.tiers import villages_under
 
 from ..registry import TOWN_CODE, demo_step
@@ -200,7 +200,8 @@ def load_economy(ctx):
         return
     rng = ctx.rng("economy")
     villages = {v.short_name: v for v in villages_under(town)}
-    assert set(villages) == set(PLAN), "演示数据：集体经济计划与全镇嘎查村不符"
+    if set(villages) != set(PLAN):
+        raise RuntimeError(f"演示数据：集体经济计划与全镇嘎查村不符：{sorted(set(villages) ^ set(PLAN))}")
     zones = _zones(town)
     projects = _projects(rng, villages, zones)
     enterprises = _enterprises(town)
@@ -347,9 +348,8 @@ def _earning(project, month):
 
 
 def _ledger(rng, town, villages, projects) -> dict:
-    """Insert the ledger in bulk; returns {purpose: entry id} of the entries the corrections work on."""
-    from yiwang.economy import ledger
-
+    """Insert the ledger in bulk; returns {purpose: (entry id, the right value)} of the entries that went in
+    wrong, for ``_corrections``."""
     targets = plan()
     rows = []  # [village, project, month, category, amount, note]
     n22 = {}
@@ -414,8 +414,6 @@ def _note(project):
 
 def _hit_the_total(town, rows):
     """The last generated 2022 operating entry takes the cents that make the town's 2022 total exact."""
-    from yiwang.economy import ledger
-
     ops = set(ledger.operating_categories())
     in_2022 = [r for r in rows if r[2].year == 2022 and r[3] in ops]
     posted = sum(ledger.operating_by_village(town, 2022).values(), ledger.ZERO)  # the dividends
