@@ -440,7 +440,7 @@ def test_pairing_list_shows_the_weak_villages_income_before_and_in_the_last_comp
     table = r.context["table"]
     assert table.incomes[(weak.pk, 2021)] == before_2021 + Decimal("1234.56")
     assert table.incomes[(weak.pk, last)] == before_last + Decimal("10.01")
-    row_html = [row for row in table.rows if row.record.pk == pairing.pk][0]
+    row_html = next(row for row in table.rows if row.record.pk == pairing.pk)
     assert f"{before_2021 + Decimal('1234.56'):,.2f}" in row_html.get_cell("income_before")
 
     detail = client_for(demo_user("town_admin")).get(pairing.get_absolute_url())

@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractYear
-from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from yiwang.areas.models import Region
