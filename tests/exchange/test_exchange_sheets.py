@@ -155,7 +155,9 @@ def test_the_upload_form_offers_each_user_the_sheets_they_may_import(demo_user):
     def offered(who):
         return {k for k, _ in UploadForm(user=demo_user(who)).fields["sheet"].choices}
 
-    assert offered("wlne_secretary") == {"households", "regions", "grid_workers", "pairings"}
-    assert offered("town_admin") == {"households", "regions", "tags", "grid_workers", "pairings"}
+    assert offered("wlne_secretary") == {"households", "regions", "grid_workers", "pairings", "projects",
+                                         "income_entries"}
+    assert offered("town_admin") == {"households", "regions", "tags", "grid_workers", "pairings", "projects",
+                                     "income_entries"}
     assert offered("sysadmin") == {"regions", "tags"}
     assert offered("banner_viewer") == set()
