@@ -20,7 +20,7 @@ from yiwang.core.errors import ActionError, PermissionRefused
 from yiwang.core.permissions import allowed, require
 from yiwang.core.views import ActionFormView, ScopedDetailView, ScopedListView, get_scoped_or_404
 
-from .. import actions
+from .. import actions, ledger
 from ..filtersets import PairingFilterSet, PoolFilterSet, ProjectFilterSet
 from ..forms.registry import (
     ConfirmForm, DividendForm, EnterpriseFilterSet, EnterpriseForm, MeetingForm, PairingForm, PartnershipForm,
@@ -133,7 +133,7 @@ class ProjectDetailView(ScopedDetailView):
         ctx["parties_total"] = sum((p.amount for p in ctx["parties"] if p.amount is not None), ZERO)
         ctx["insured_heads"] = sum(p.insured_heads or 0 for p in ctx["parties"])
         entries = IncomeEntry.objects.visible_to(user).filter(project=project)
-        ctx["income_total"] = entries.aggregate(s=Sum("amount"))["s"] or ZERO
+        ctx["income_total"] = ledger.total(entries)
         ctx["income_count"] = entries.count()
         ctx["entries"] = entries.order_by("-month", "-pk")[:50]
         ctx["pools"] = PooledProject.objects.visible_to(user).filter(project=project).select_related("host")
@@ -438,7 +438,7 @@ def operating_income_by_village_year(user, villages):
     """{(village id, year): operating income} over the ledger the user reads — one GROUP BY."""
     rows = (IncomeEntry.objects.visible_to(user).filter(village__in=villages, category__in=operating_categories())
             .annotate(year=ExtractYear("month")).order_by().values("village", "year").annotate(s=Sum("amount")))
-    return {(r["village"], r["year"]): r["s"] or ZERO for r in rows}
+    return {(r["village"], r["year"]): ledger.cents(r["s"]) for r in rows}
 
 
 class PairingListView(ScopedListView):
