@@ -60,3 +60,28 @@ def clean_date(value, *, field, label, not_future=True, today=None):
     if not_future and day > (today or datetime.date.today()):
         raise ActionError(f"{label}不能晚于今天", field=field)
     return day
+
+
+def clean_choice(value, choices, *, field, label):
+    """An enumeration given by its stored value or its Chinese label (``TextChoices``)."""
+    if value in choices.values:
+        return value
+    by_label = {str(lbl): v for v, lbl in choices.choices}
+    if value in by_label:
+        return by_label[value]
+    raise ActionError(f"{label}“{value}”无效：可选 {'、'.join(by_label)}", field=field)
+
+
+def clean_coordinate(value, *, field, label, limit):
+    """A latitude (limit 90) or longitude (limit 180) in degrees, six decimals; empty is None."""
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ActionError(f"{label}“{value}”不是数字", field=field) from None
+    if not number.is_finite() or not -limit <= number <= limit:
+        raise ActionError(f"{label}应在 -{limit} 到 {limit} 之间", field=field)
+    return number.quantize(Decimal("0.000001"))

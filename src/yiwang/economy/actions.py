@@ -19,7 +19,7 @@ from yiwang.core import audit
 from yiwang.core.errors import ActionError
 from yiwang.core.money import to_yuan
 from yiwang.core.permissions import require
-from yiwang.core.text import clean_date, clean_text
+from yiwang.core.text import clean_choice, clean_coordinate, clean_date, clean_text
 
 from . import allocation, ledger
 from .models import (
@@ -37,15 +37,6 @@ UNSET = object()
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-
-def _choice(value, choices, *, field, label):
-    if value in choices.values:
-        return value
-    by_label = {str(lbl): v for v, lbl in choices.choices}
-    if value in by_label:
-        return by_label[value]
-    raise ActionError(f"{label}“{value}”无效：可选 {'、'.join(by_label)}", field=field)
 
 
 def _village(village, *, field="village"):
@@ -86,18 +77,6 @@ def _percent(value, *, field, label):
     if number != number.quantize(Decimal("0.01")):
         raise ActionError(f"{label}最多两位小数", field=field)
     return number
-
-
-def _coordinate(value, *, field, label, limit):
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ActionError(f"{label}“{value}”不是数字", field=field) from None
-    if not number.is_finite() or not -limit <= number <= limit:
-        raise ActionError(f"{label}应在 -{limit} 到 {limit} 之间", field=field)
-    return number.quantize(Decimal("0.000001"))
 
 
 def clean_month(value, *, field="month", label="月份", today=None):
@@ -160,7 +139,7 @@ def create_zone(*, town, name, kind, order=100, by) -> Zone:
     _town(town)
     require(by, "economy.change", town.path, action="economy.create_zone")
     name = clean_text(name, field="name", label="名称", max_length=60, required=True)
-    kind = _choice(kind, Zone.Kind, field="kind", label="类别")
+    kind = clean_choice(kind, Zone.Kind, field="kind", label="类别")
     if Zone.objects.filter(town=town, name=name).exists():
         raise ActionError(f"产业布局“{name}”已存在", field="name")
     with transaction.atomic():
@@ -180,9 +159,9 @@ def _project_values(values, *, village):
     if "name" in values:
         out["name"] = clean_text(values["name"], field="name", label="项目名称", max_length=100, required=True)
     if "kind" in values:
-        out["kind"] = _choice(values["kind"], Project.Kind, field="kind", label="类型")
+        out["kind"] = clean_choice(values["kind"], Project.Kind, field="kind", label="类型")
     if "status" in values:
-        out["status"] = _choice(values["status"], Project.Status, field="status", label="状态")
+        out["status"] = clean_choice(values["status"], Project.Status, field="status", label="状态")
     if "start_date" in values:
         out["start_date"] = clean_date(values["start_date"], field="start_date", label="开始日期", not_future=False)
     if "end_date" in values:
@@ -194,9 +173,9 @@ def _project_values(values, *, village):
     if "description" in values:
         out["description"] = clean_text(values["description"], field="description", label="简介", max_length=4000)
     if "latitude" in values:
-        out["latitude"] = _coordinate(values["latitude"], field="latitude", label="纬度", limit=90)
+        out["latitude"] = clean_coordinate(values["latitude"], field="latitude", label="纬度", limit=90)
     if "longitude" in values:
-        out["longitude"] = _coordinate(values["longitude"], field="longitude", label="经度", limit=180)
+        out["longitude"] = clean_coordinate(values["longitude"], field="longitude", label="经度", limit=180)
     if "zone" in values:
         zone = values["zone"]
         if zone is not None and (not isinstance(zone, Zone) or not village.path.startswith(zone.town.path)):
@@ -259,7 +238,7 @@ def add_project_party(project: Project, *, role, name, by, amount=None, insured_
                       is_demo=False) -> ProjectParty:
     """A party of the project (six-party mechanism): its role, name, what it puts in; an insurer's head count."""
     require(by, "economy.change", project.region_path, action="economy.add_project_party", obj=project)
-    role = _choice(role, ProjectParty.Role, field="role", label="角色")
+    role = clean_choice(role, ProjectParty.Role, field="role", label="角色")
     name = clean_text(name, field="name", label="名称", max_length=100, required=True)
     amount = _money(amount, field="amount", label="金额", required=False)
     if insured_heads not in (None, ""):
@@ -293,7 +272,7 @@ def record_income(*, village, month, category, amount, by, project=None, source_
     _village(village)
     require(by, "economy.change", village.path, action="economy.record_income")
     month = clean_month(month, today=today)
-    category = _choice(category, IncomeCategory, field="category", label="收入类别")
+    category = clean_choice(category, IncomeCategory, field="category", label="收入类别")
     amount = _money(amount, field="amount", label="金额")
     if project is not None and project.village_id != village.pk:
         raise ActionError(f"项目“{project}”不属于{village.short_name}", field="project")
@@ -395,7 +374,7 @@ def designate_tier(village, *, year, tier, reason="", by, is_demo=False) -> Tier
             audit.record("economy.designate_tier", by=by, obj=village, changes={f"tier_{year}": [old, None]},
                          reason="取消人工认定")
             return None
-        tier = _choice(tier, Tier, field="tier", label="等级")
+        tier = clean_choice(tier, Tier, field="tier", label="等级")
         reason = clean_text(reason, field="reason", label="认定依据", max_length=200, required=True)
         old = current.tier if current else None
         designation = current or TierDesignation(village=village, region_path=village.path, year=year, is_demo=is_demo)

@@ -6,7 +6,6 @@ one transaction and records an audit entry. ``by=None`` is the system (demo buil
 here reads outside what the caller passed: objects come from scoped lookups.
 """
 import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 
@@ -15,7 +14,7 @@ from yiwang.core import audit
 from yiwang.core.errors import ActionError
 from yiwang.core.images import clean_image
 from yiwang.core.permissions import require
-from yiwang.core.text import clean_date, clean_text
+from yiwang.core.text import clean_choice, clean_coordinate, clean_date, clean_text
 from yiwang.people.models import Household, Person
 
 from .models import GridWorker, Pairing, Visit
@@ -24,15 +23,6 @@ WORKER_FIELDS = ["person", "user", "grid", "region_path", "kind", "start_date", 
 PAIRING_FIELDS = ["household", "worker", "start_date", "end_date"]
 VISIT_FIELDS = ["household", "worker", "date", "kind", "latitude", "longitude", "region_path"]
 UNSET = object()
-
-
-def _choice(value, choices, *, field, label):
-    if value in choices.values:
-        return value
-    by_label = {str(lbl): v for v, lbl in choices.choices}
-    if value in by_label:
-        return by_label[value]
-    raise ActionError(f"{label}“{value}”无效：可选 {'、'.join(by_label)}", field=field)
 
 
 def _grids(grid, grids):
@@ -68,7 +58,7 @@ def create_worker(*, person: Person, grid: Region, grids=(), kind=GridWorker.Kin
         raise ActionError("请选择人员", field="person")
     if person.status != Person.Status.LIVING:
         raise ActionError(f"{person.name}的状态为“{person.get_status_display()}”，不能担任网格员", field="person")
-    kind = _choice(kind, GridWorker.Kind, field="kind", label="类型")
+    kind = clean_choice(kind, GridWorker.Kind, field="kind", label="类型")
     start_date = clean_date(start_date or datetime.date.today(), field="start_date", label="任职日期")
     if end_date is not None:
         end_date = clean_date(end_date, field="end_date", label="离任日期", not_future=False)
@@ -103,7 +93,7 @@ def update_worker(worker: GridWorker, *, by, kind=None, grid=None, grids=None, s
         worker.grid = grid or worker.grid
         worker.region_path = worker.grid.path
     if kind is not None:
-        worker.kind = _choice(kind, GridWorker.Kind, field="kind", label="类型")
+        worker.kind = clean_choice(kind, GridWorker.Kind, field="kind", label="类型")
     if start_date is not None:
         worker.start_date = clean_date(start_date, field="start_date", label="任职日期")
     if end_date is not UNSET:
@@ -191,18 +181,6 @@ def unpair_household(household: Household, *, end_date=None, by) -> Pairing:
     return current
 
 
-def _coordinate(value, *, field, label, limit):
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ActionError(f"{label}“{value}”不是数字", field=field) from None
-    if not number.is_finite() or not -limit <= number <= limit:
-        raise ActionError(f"{label}应在 -{limit} 到 {limit} 之间", field=field)
-    return number.quantize(Decimal("0.000001"))
-
-
 def record_visit(*, household: Household, worker: GridWorker, date=None, kind=Visit.Kind.ROUTINE, findings="",
                  photo=None, latitude=None, longitude=None, by, is_demo=False) -> Visit:
     """Record a visit. The worker must be in office on that day and either paired with the household or
@@ -210,7 +188,7 @@ def record_visit(*, household: Household, worker: GridWorker, date=None, kind=Vi
     renamed executable is refused and nothing is written."""
     require(by, "grid.change", household.region_path, action="grid.record_visit", obj=household)
     date = clean_date(date or datetime.date.today(), field="date", label="走访日期")
-    kind = _choice(kind, Visit.Kind, field="kind", label="走访类型")
+    kind = clean_choice(kind, Visit.Kind, field="kind", label="走访类型")
     findings = clean_text(findings, field="findings", label="发现情况", max_length=2000)
     if not worker.is_active_on(date):
         raise ActionError(f"网格员{worker}在 {date:%Y-%m-%d} 不在任", field="worker")
@@ -218,8 +196,8 @@ def record_visit(*, household: Household, worker: GridWorker, date=None, kind=Vi
     serves = household.grid_id is not None and worker.grids.filter(pk=household.grid_id).exists()
     if not paired and not serves:
         raise ActionError(f"网格员{worker}既未与户 {household.number} 结对，也不服务该户所在网格", field="worker")
-    lat = _coordinate(latitude, field="latitude", label="纬度", limit=90)
-    lng = _coordinate(longitude, field="longitude", label="经度", limit=180)
+    lat = clean_coordinate(latitude, field="latitude", label="纬度", limit=90)
+    lng = clean_coordinate(longitude, field="longitude", label="经度", limit=180)
     if (lat is None) != (lng is None):
         raise ActionError("位置需同时有纬度和经度", field="latitude")
     image = clean_image(photo) if photo else None

@@ -17,7 +17,7 @@ from yiwang.core import audit, crypto
 from yiwang.core.errors import ActionError
 from yiwang.core.idnumber import parse_id_number
 from yiwang.core.permissions import require
-from yiwang.core.text import clean_date, clean_phone, clean_text
+from yiwang.core.text import clean_choice, clean_date, clean_phone, clean_text
 
 from .models import DEFAULT_TAGS, Household, Person, Tag
 
@@ -138,15 +138,6 @@ def _check_relation(household, relation, exclude=None):
             raise ActionError(f"户 {household.number} 已有户主", field="relation")
 
 
-def _choice(value, choices, *, field, label):
-    if value in choices.values:
-        return value
-    by_label = {str(lbl): v for v, lbl in choices.choices}
-    if value in by_label:
-        return by_label[value]
-    raise ActionError(f"{label}“{value}”无效：可选 {'、'.join(by_label)}", field=field)
-
-
 def add_person(household: Household, *, name, id_number, phone="", political_status=Person.Political.MASSES,
                relation=Person.Relation.OTHER, status=Person.Status.LIVING, registered_on=None, tags=(), by,
                is_demo=False, today=None) -> Person:
@@ -157,15 +148,15 @@ def add_person(household: Household, *, name, id_number, phone="", political_sta
     if Person.objects.filter(id_hash=id_hash).exists():
         raise ActionError(f"身份证号码 {crypto.mask_id_number(parsed.number)} 已登记", field="id_number")
     phone = clean_phone(phone)
-    relation = _choice(relation, Person.Relation, field="relation", label="与户主关系")
+    relation = clean_choice(relation, Person.Relation, field="relation", label="与户主关系")
     _check_relation(household, relation)
     person = Person(
         household=household, name=name, name_initials=initials(name), id_hash=id_hash,
         id_cipher=crypto.encrypt(parsed.number), id_prefix=parsed.number[:6], id_suffix=parsed.number[-4:],
         gender=parsed.gender, birth_date=parsed.birth_date,
         phone_hash=crypto.lookup_hash(phone), phone_cipher=crypto.encrypt(phone), phone_suffix=phone[-4:],
-        political_status=_choice(political_status, Person.Political, field="political_status", label="政治面貌"),
-        relation=relation, status=_choice(status, Person.Status, field="status", label="状态"),
+        political_status=clean_choice(political_status, Person.Political, field="political_status", label="政治面貌"),
+        relation=relation, status=clean_choice(status, Person.Status, field="status", label="状态"),
         registered_on=clean_date(registered_on or datetime.date.today(), field="registered_on", label="登记日期",
                                  today=today),
         is_demo=is_demo,
@@ -198,13 +189,13 @@ def update_person(person: Person, *, by, name=None, phone=None, political_status
             person.phone_hash, person.phone_cipher, person.phone_suffix = (
                 crypto.lookup_hash(phone), crypto.encrypt(phone), phone[-4:])
     if political_status is not None:
-        person.political_status = _choice(political_status, Person.Political, field="political_status",
+        person.political_status = clean_choice(political_status, Person.Political, field="political_status",
                                           label="政治面貌")
     if relation is not None:
-        person.relation = _choice(relation, Person.Relation, field="relation", label="与户主关系")
+        person.relation = clean_choice(relation, Person.Relation, field="relation", label="与户主关系")
         _check_relation(household, person.relation, exclude=person)
     if status is not None:
-        new_status = _choice(status, Person.Status, field="status", label="状态")
+        new_status = clean_choice(status, Person.Status, field="status", label="状态")
         if new_status != person.status:
             person.status = new_status
             person.status_changed_on = clean_date(status_changed_on or datetime.date.today(),
@@ -265,7 +256,7 @@ def upsert_tag(code, name, applies_to, *, by):
     if not TAG_CODE.fullmatch(code):
         raise ActionError(f"标签代码“{code}”无效：只能用小写字母、数字、短横线和下划线，以字母或数字开头", field="code")
     name = clean_text(name, field="name", label="标签名称", max_length=40, required=True)
-    applies_to = _choice(applies_to, Tag.AppliesTo, field="applies_to", label="适用对象")
+    applies_to = clean_choice(applies_to, Tag.AppliesTo, field="applies_to", label="适用对象")
     with transaction.atomic():
         tag = Tag.objects.select_for_update().filter(code=code).first()
         clash = Tag.objects.filter(name=name).exclude(code=code).first()
