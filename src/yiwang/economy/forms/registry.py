@@ -183,6 +183,18 @@ class PairingForm(forms.Form):
         self.fields["strong"].queryset = Region.objects.visible_to(user).filter(kind=Region.Kind.VILLAGE).order_by("path")
 
 
+class PairingEditForm(forms.Form):
+    """What changes over a pairing's life: its measures, and its end (留空 = 进行中)."""
+
+    measures = forms.CharField(label="帮带措施", max_length=2000, required=False,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+    measures.show_required = True
+    end_date = _date("结束日期", required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
 # --------------------------------------------------------------------------- enterprises
 
 

@@ -23,8 +23,8 @@ from yiwang.core.views import ActionFormView, ScopedDetailView, ScopedListView, 
 from .. import actions, ledger
 from ..filtersets import PairingFilterSet, PoolFilterSet, ProjectFilterSet
 from ..forms.registry import (
-    ConfirmForm, DividendForm, EnterpriseFilterSet, EnterpriseForm, MeetingForm, PairingForm, PartnershipForm,
-    PartnershipYearForm, PartyForm, PoolForm, ProjectEditForm, ProjectForm, ReverseForm, ShareForm,
+    ConfirmForm, DividendForm, EnterpriseFilterSet, EnterpriseForm, MeetingForm, PairingEditForm, PairingForm,
+    PartnershipForm, PartnershipYearForm, PartyForm, PoolForm, ProjectEditForm, ProjectForm, ReverseForm, ShareForm,
 )
 from ..ledger import ZERO, operating_categories
 from ..models import (
@@ -478,11 +478,13 @@ class PairingDetailView(ScopedDetailView):
         base_year = pairing.start_date.year - 1
         base = incomes.get((pairing.weak_id, base_year), ZERO)
         years = []
-        for year in range(base_year, datetime.date.today().year + 1):
+        last = max([y for (_, y) in incomes] + [base_year])  # up to the last year with entries, no empty years
+        for year in range(base_year, last + 1):
             amount = incomes.get((pairing.weak_id, year), ZERO)
             years.append({"year": year, "amount": amount, "change": amount - base if year != base_year else None,
                           "is_base": year == base_year, "partial": year == datetime.date.today().year})
         ctx["years"] = years
+        ctx["may_change"] = allowed(user, "economy.change", pairing.region_path)
         return ctx
 
     def get_breadcrumbs(self):
@@ -504,6 +506,27 @@ class PairingCreateView(RegistryFormView):
         return actions.create_pairing(weak=d["weak"], strong=d["strong"], strong_name=d["strong_name"],
                                       measures=d["measures"], start_date=d["start_date"],
                                       end_date=d["end_date"] or None, by=self.request.user)
+
+
+class PairingEditView(RegistryFormView):
+    """编辑帮带: change the measures or end the pairing (an end date), through update_pairing."""
+
+    model = VillagePairing
+    form_class = PairingEditForm
+    title = "编辑帮带"
+    success_message = "帮带已更新"
+
+    def get_object(self):
+        return get_scoped_or_404(VillagePairing, self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        p = self.object
+        return {"measures": p.measures, "end_date": f"{p.end_date:%Y-%m-%d}" if p.end_date else ""}
+
+    def perform(self, form):
+        d = form.cleaned_data
+        return actions.update_pairing(self.object, measures=d["measures"], end_date=d["end_date"] or None,
+                                      by=self.request.user)
 
 
 # --------------------------------------------------------------------------- enterprises
@@ -691,6 +714,7 @@ urlpatterns = [
     path("pairings/", PairingListView.as_view(), name="pairing_list"),
     path("pairings/new/", PairingCreateView.as_view(), name="pairing_create"),
     path("pairings/<int:pk>/", PairingDetailView.as_view(), name="pairing_detail"),
+    path("pairings/<int:pk>/edit/", PairingEditView.as_view(), name="pairing_edit"),
     path("enterprises/", EnterpriseListView.as_view(), name="enterprise_list"),
     path("enterprises/new/", EnterpriseCreateView.as_view(), name="enterprise_create"),
     path("enterprises/<int:pk>/", EnterpriseDetailView.as_view(), name="enterprise_detail"),
