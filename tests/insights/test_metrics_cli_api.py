@@ -185,3 +185,18 @@ def test_api_bad_parameters(params, field, client_for):
 
 def test_api_needs_a_signed_in_user():
     assert Client().get("/api/metrics/", {"region": TOWN}).status_code in (401, 403)
+
+
+def test_the_metric_page_shows_a_dict_metric_by_its_labels_and_money_grouped(login):
+    """economy.villages_by_tier is a dict: the page names its parts (示范村 …), never a Python repr."""
+    from yiwang.areas.models import Region
+    from yiwang.core.periods import Period
+    from yiwang.insights import registry
+
+    html = login("town_admin").get("/insights/metrics/", {"period": "2022"}).content.decode()
+    town = Region.objects.get(code="150627105")
+    tiers = registry.get("economy.villages_by_tier").value(town, Period.parse("2022"))
+    assert f"示范村 {tiers['demonstration']} · 一般村 {tiers['ordinary']} · 薄弱村 {tiers['weak']}" in html
+    assert "{'" not in html and "Tier." not in html
+    income = registry.get("economy.operating_income").value(town, Period.parse("2022"))
+    assert f"{income:,.2f}" in html

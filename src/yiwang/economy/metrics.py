@@ -14,7 +14,7 @@ from django.db.models import Q, Sum
 from yiwang.insights.registry import metric
 
 from . import forecast, ledger, tiers
-from .models import DividendAllocation, PartnershipYear, PoolShare, Project, VillagePairing
+from .models import DividendAllocation, PartnershipYear, PoolShare, Project, Tier, VillagePairing
 
 
 def tier_year(period) -> int:
@@ -76,7 +76,8 @@ def operating_income(region, period):
     return ledger.total(operating_records(region, period))
 
 
-@metric("economy.villages_by_tier", label="各等级村数", label_en="Villages by tier", unit="个", order=3)
+@metric("economy.villages_by_tier", label="各等级村数", label_en="Villages by tier", unit="个", order=3,
+        parts={tier.value: tier.label for tier in Tier})
 def villages_by_tier(region, period):
     return tiers.counts(region, tier_year(period))
 

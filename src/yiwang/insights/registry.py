@@ -21,16 +21,29 @@ class Metric:
     records: Callable | None = None
     perm: str = "metrics.view"
     order: int = 100
+    parts: dict | None = None  # a metric whose value is a dict ({"weak": 4, …}) names its keys here
+
+    def display(self, value) -> str:
+        """The value as a page shows it: thousands grouped, a dict as "示范村 20 · 一般村 4 · …"."""
+        from decimal import Decimal
+
+        if isinstance(value, dict):
+            return " · ".join(f"{(self.parts or {}).get(k, k)} {self.display(v)}" for k, v in value.items())
+        if isinstance(value, Decimal):
+            return f"{value:,.2f}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        return "—" if value is None else str(value)
 
 
 _registry: dict[str, Metric] = {}
 
 
-def metric(key, *, label, label_en, unit, perm="metrics.view", records=None, order=100):
+def metric(key, *, label, label_en, unit, perm="metrics.view", records=None, order=100, parts=None):
     """Decorator: ``@metric("people.households", label="户数", ...) def households(region, period): ...``"""
 
     def wrap(fn):
-        _registry[key] = Metric(key, label, label_en, unit, fn, records, perm, order)
+        _registry[key] = Metric(key, label, label_en, unit, fn, records, perm, order, parts)
         return fn
 
     return wrap

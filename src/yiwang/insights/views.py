@@ -25,7 +25,7 @@ def home(request):
             return redirect("accounts:audit_list")
         return render(request, "insights/home.html", {"region": None, "figures": []})
     period = period_from({"asof": datetime.date.today().isoformat()})
-    figures = [(m, m.value(region, period)) for m in registry.visible_metrics(request.user)]
+    figures = [(m, m.display(m.value(region, period))) for m in registry.visible_metrics(request.user)]
     return render(request, "insights/home.html", {"region": region, "figures": figures, "period": period,
                                                    "title": "首页"})
 
@@ -37,7 +37,8 @@ def metric_list(request):
         period = period_from(request.GET)
     except ActionError as e:
         error, period = e.text, period_from({})
-    figures = [(m, m.value(region, period)) for m in registry.visible_metrics(request.user)] if region else []
+    figures = ([(m, m.display(m.value(region, period))) for m in registry.visible_metrics(request.user)]
+               if region else [])
     return render(request, "insights/metric_list.html", {
         "region": region, "figures": figures, "period": period, "error": error, "title": "指标",
         "breadcrumbs": [("指标", None)]})
