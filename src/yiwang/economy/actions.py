@@ -142,6 +142,13 @@ def create_zone(*, town, name, kind, order=100, by) -> Zone:
     kind = clean_choice(kind, Zone.Kind, field="kind", label="类别")
     if Zone.objects.filter(town=town, name=name).exists():
         raise ActionError(f"产业布局“{name}”已存在", field="name")
+    # a zone is offered as a choice to every village of the town: a village's name in it would tell the
+    # other villages about that village
+    for village in Region.objects.filter(path__startswith=town.path, kind__in=[Region.Kind.VILLAGE,
+                                                                                Region.Kind.COMMUNITY]):
+        short = village.short_name.removesuffix("村").removesuffix("嘎查")
+        if len(short) >= 2 and short in name:
+            raise ActionError(f"名称含有村名“{village.short_name}”：产业布局向全镇各村显示，请不要用村名命名", field="name")
     with transaction.atomic():
         zone = Zone.objects.create(town=town, name=name, kind=kind, order=order)
         audit.record("economy.create_zone", by=by, obj=zone, region_path=town.path,

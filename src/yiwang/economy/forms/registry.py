@@ -183,6 +183,19 @@ class PairingForm(forms.Form):
         self.fields["strong"].queryset = Region.objects.visible_to(user).filter(kind=Region.Kind.VILLAGE).order_by("path")
 
 
+class ZoneForm(forms.Form):
+    """A part of the town's industry layout (四区五园十基地): an area, a park or a base."""
+
+    town = forms.ModelChoiceField(label="镇", queryset=Region.objects.none(), to_field_name="code")
+    kind = forms.ChoiceField(label="类别", choices=Zone.Kind.choices)
+    name = forms.CharField(label="名称", max_length=60, required=False)
+    name.show_required = True
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["town"].queryset = regions_for(user, Region.Kind.TOWN)
+
+
 class PairingEditForm(forms.Form):
     """What changes over a pairing's life: its measures, and its end (留空 = 进行中)."""
 

@@ -11,7 +11,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractYear
 from django.urls import path, reverse
 
@@ -25,11 +25,12 @@ from ..filtersets import PairingFilterSet, PoolFilterSet, ProjectFilterSet
 from ..forms.registry import (
     ConfirmForm, DividendForm, EnterpriseFilterSet, EnterpriseForm, MeetingForm, PairingEditForm, PairingForm,
     PartnershipForm, PartnershipYearForm, PartyForm, PoolForm, ProjectEditForm, ProjectForm, ReverseForm, ShareForm,
+    ZoneForm, regions_for,
 )
 from ..ledger import ZERO, operating_categories
 from ..models import (
     DividendAllocation, DividendRun, Enterprise, IncomeEntry, JointMeeting, Partnership, PartnershipYear,
-    PooledProject, PoolShare, Project, ProjectParty, VillagePairing,
+    PooledProject, PoolShare, Project, ProjectParty, VillagePairing, Zone,
 )
 from ..tables.registry import EnterpriseTable, PairingTable, PoolTable, ProjectTable
 
@@ -508,6 +509,37 @@ class PairingCreateView(RegistryFormView):
                                       end_date=d["end_date"] or None, by=self.request.user)
 
 
+class ZoneView(RegistryFormView):
+    """产业布局: the towns' zones (四区五园十基地) with their project counts, and a form to add one. Zones are
+    the town's reference data: listed for the towns where the user holds economy rights."""
+
+    model = Project  # the page's permission namespace (economy); zones themselves carry no scope
+    form_class = ZoneForm
+    title = "产业布局"
+    intro = "本镇的产业布局（如“四区五园十基地”），项目登记时可选。名称请勿使用村名。"
+    success_message = "产业布局已添加"
+    template_name = "economy/registry/zones.html"
+
+    def get_breadcrumbs(self):
+        return crumbs((self.title, None))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        towns = regions_for(self.request.user, Region.Kind.TOWN, "economy.view")
+        projects = Project.objects.visible_to(self.request.user)
+        ctx["zones"] = (Zone.objects.filter(town__in=towns).select_related("town")
+                        .annotate(project_count=Count("projects", filter=Q(projects__in=projects)))
+                        .order_by("town__path", "kind", "order", "name"))
+        return ctx
+
+    def perform(self, form):
+        d = form.cleaned_data
+        return actions.create_zone(town=d["town"], name=d["name"], kind=d["kind"], by=self.request.user)
+
+    def get_success_url(self, result):
+        return reverse("economy:zones")
+
+
 class PairingEditView(RegistryFormView):
     """编辑帮带: change the measures or end the pairing (an end date), through update_pairing."""
 
@@ -715,6 +747,7 @@ urlpatterns = [
     path("pairings/new/", PairingCreateView.as_view(), name="pairing_create"),
     path("pairings/<int:pk>/", PairingDetailView.as_view(), name="pairing_detail"),
     path("pairings/<int:pk>/edit/", PairingEditView.as_view(), name="pairing_edit"),
+    path("zones/", ZoneView.as_view(), name="zones"),
     path("enterprises/", EnterpriseListView.as_view(), name="enterprise_list"),
     path("enterprises/new/", EnterpriseCreateView.as_view(), name="enterprise_create"),
     path("enterprises/<int:pk>/", EnterpriseDetailView.as_view(), name="enterprise_detail"),
