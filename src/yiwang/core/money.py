@@ -43,8 +43,16 @@ def from_wan(value, *, field="amount") -> Decimal:
     return cents
 
 
+def group_yuan(amount) -> str:
+    """1234567.8 → "1,234,567.80": yuan to the cent, thousands grouped (the zh-hans locale groups none).
+    Decimal in, text out, never through float; None is "—"."""
+    if amount is None or amount == "":
+        return "—"
+    return f"{Decimal(amount):,.2f}"
+
+
 def format_yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f} 元"
+    return f"{group_yuan(amount)} 元"
 
 
 def format_wan(amount: Decimal) -> str:

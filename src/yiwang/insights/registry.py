@@ -27,10 +27,12 @@ class Metric:
         """The value as a page shows it: thousands grouped, a dict as "示范村 20 · 一般村 4 · …"."""
         from decimal import Decimal
 
+        from yiwang.core.money import group_yuan
+
         if isinstance(value, dict):
             return " · ".join(f"{(self.parts or {}).get(k, k)} {self.display(v)}" for k, v in value.items())
         if isinstance(value, Decimal):
-            return f"{value:,.2f}"
+            return group_yuan(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return f"{value:,}"
         return "—" if value is None else str(value)

@@ -4,12 +4,11 @@ Amounts are shown as 元 to the cent with thousands separators."""
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from yiwang.core.money import group_yuan
+
 from ..models import IncomeEntry
 
-
-def yuan(amount) -> str:
-    """1234567.8 → "1,234,567.80" (Decimal in, text out; never through float)."""
-    return f"{amount:,.2f}"
+yuan = group_yuan  # the tables' money cells
 
 
 def entry_status(entry) -> str:

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.generic import TemplateView
 
 from yiwang.areas.models import Region
@@ -49,18 +49,6 @@ FORECAST_METHOD = [
     "m 取截至日期所在月份，但不晚于本年最后一个有分录的月份（台账录到 5 月，就按 5 月预测）。",
     "误差回测：对每个往年，用它自己前 m 个月的数据和上一年的结构预测全年，再与该年实际全年收入比较。",
 ]
-
-
-def wan(amount) -> str:
-    return format_wan(amount)
-
-
-def maybe_url(name, *args):
-    """A registry-side page's URL, or "" while that page does not exist (the two sides land separately)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def parse_year(value, default):
@@ -156,7 +144,7 @@ class OverviewView(EconomyPageMixin, TemplateView):
                 rank, last_income = i, t.income
             prev = before[t.village.pk]
             change = percent(t.income - prev.income, prev.income) if prev.income > 0 else None
-            table.append({"rank": rank, "village": t.village, "income": yuan(t.income), "income_wan": wan(t.income),
+            table.append({"rank": rank, "village": t.village, "income": yuan(t.income), "income_wan": format_wan(t.income),
                           "last": yuan(prev.income), "change": change, "tier": t.tier, "tier_label": t.tier_label,
                           "badge": TIER_BADGES[t.tier], "computed_label": TIER_LABELS[t.computed],
                           "designated": t.designated is not None, "reason": t.reason, "million": t.is_million})
@@ -165,7 +153,7 @@ class OverviewView(EconomyPageMixin, TemplateView):
         total = sum((t.income for t in now), ledger.ZERO)
         ctx.update({
             "year": year, "years": years, "rows": table,
-            "partial_through": last_month.month if last_month and last_month.month < 12 else None, "total": yuan(total), "total_wan": wan(total),
+            "partial_through": last_month.month if last_month and last_month.month < 12 else None, "total": yuan(total), "total_wan": format_wan(total),
             "tier_counts": [(TIER_LABELS[k], counts.get(k, 0), TIER_BADGES[k]) for k in TIER_ORDER],
             "million_count": sum(1 for t in now if t.is_million),
             "has_last_year": year - 1 in years,
@@ -241,8 +229,8 @@ class VillageStatementView(ScopedDetailView):
                         "operating": yuan(operating), "total": yuan(total), "empty": not any(values.values())}
                        for m, values, operating, total in st["months"]],
             "totals": [yuan(st["categories"][c]) for c, _ in categories],
-            "operating": yuan(st["operating"]), "operating_wan": wan(st["operating"]),
-            "total": yuan(st["total"]), "total_wan": wan(st["total"]),
+            "operating": yuan(st["operating"]), "operating_wan": format_wan(st["operating"]),
+            "total": yuan(st["total"]), "total_wan": format_wan(st["total"]),
             "entries": [with_display(e) for e in entries.filter(month__year=year)
                         .select_related("project", "reversal").order_by("month", "pk")],
             "tier_history": [{**tier_row(tiers.tiers_for(village, y, villages=[village])[0]), "finished": y in finished}
@@ -279,7 +267,7 @@ class EntryListView(ScopedListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         total = ledger.total(self.object_list)
-        ctx["filtered_total"], ctx["filtered_total_wan"] = yuan(total), wan(total)
+        ctx["filtered_total"], ctx["filtered_total_wan"] = yuan(total), format_wan(total)
         ctx["exchange"] = self.exchange_buttons()
         if not self.request.user.has_any("economy.change"):
             ctx["create_url_name"] = None
@@ -387,8 +375,8 @@ class EntryDetailView(ScopedDetailView):
             "reversal": reversal, "reversal_amount": yuan(reversal.amount) if reversal else "",
             "original": original, "original_amount": yuan(original.amount) if original else "",
             "allocation": allocation,
-            "run_url": maybe_url("economy:run_detail", allocation.run_id) if allocation else "",
-            "project_url": maybe_url("economy:project_detail", entry.project_id) if entry.project_id else "",
+            "run_url": reverse("economy:run_detail", args=[allocation.run_id]) if allocation else "",
+            "project_url": reverse("economy:project_detail", args=[entry.project_id]) if entry.project_id else "",
             "statement_url": f"{reverse('economy:village_statement', args=[entry.village.code])}?year={entry.month.year}",
             "can_reverse": may_change and open_entry and allocation is None,
             "can_review": entry.reviewed_at is None and allowed(user, "economy.approve", entry.region_path),
@@ -507,13 +495,13 @@ class ForecastView(EconomyPageMixin, TemplateView):
         ctx.update({
             "asof": asof, "year": year, "through_month": m,
             "rows": [{"village": f.village, "ytd": yuan(f.ytd), "share": percent(f.share, 1) if f.share is not None
-                      else None, "forecast": yuan(f.forecast), "forecast_wan": wan(f.forecast), "method": f.method,
+                      else None, "forecast": yuan(f.forecast), "forecast_wan": format_wan(f.forecast), "method": f.method,
                       "million": f.expected_million} for f in ordered],
             "expected_million": sum(1 for f in rows if f.expected_million),
             "total_ytd": yuan(total_ytd), "total_forecast": yuan(total_forecast),
-            "total_forecast_wan": wan(total_forecast),
+            "total_forecast_wan": format_wan(total_forecast),
             "backtests": backtests,
-            "million_line": wan(tiers.thresholds()["million_from"]),
+            "million_line": format_wan(tiers.thresholds()["million_from"]),
         })
         return ctx
 
