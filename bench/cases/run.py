@@ -320,6 +320,15 @@ def machine(pg_server):
     return info
 
 
+def ensure_database(server_url, name):
+    """A fresh machine has no bench database: create it (empty; generate.py migrates and fills it)."""
+    import psycopg
+
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
@@ -340,6 +349,7 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     database_url = f"{args.pg}/{PG_DB}"
     log(f"data: bench/cases/generate.py on {PG_DB} (does nothing when the cases are there)")
+    ensure_database(args.pg, PG_DB)
     gen_env = {k: v for k, v in os.environ.items() if not k.startswith(("YIWANG_", "DJANGO_"))}
     gen_env.update(DATABASE_URL=database_url, YIWANG_VAR_DIR=str(VAR / "postgresql"))
     subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(RESULTS / "generate.json")], env=gen_env,
