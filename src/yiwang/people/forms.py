@@ -3,12 +3,16 @@ from django import forms
 
 from yiwang.areas.models import Region
 from yiwang.areas.widgets import ChildRegionSelect
+from yiwang.core.errors import ActionError
 
 from .models import Person, Tag
+from .validators import MAX_LENGTH as NUMBER_MAX_LENGTH
+from .validators import clean_household_number
 
 
 class HouseholdForm(forms.Form):
-    number = forms.CharField(label="户号", max_length=30)
+    number = forms.CharField(label="户号", max_length=NUMBER_MAX_LENGTH,
+                             help_text="只能包含字母、数字和短横线")
     village = forms.ModelChoiceField(label="嘎查村/社区", queryset=Region.objects.none(), to_field_name="code")
     grid = forms.ModelChoiceField(label="网格", queryset=Region.objects.none(), to_field_name="code", required=False,
                                   widget=ChildRegionSelect(follows="village"))  # only the chosen village's grids
@@ -25,6 +29,13 @@ class HouseholdForm(forms.Form):
         for f in self.fields.values():
             if not isinstance(f.widget, forms.CheckboxSelectMultiple):
                 f.widget.attrs.setdefault("class", "form-control")
+
+    def clean_number(self):
+        # the one 户号 rule (people.validators), the same the household sheet's 户号 column applies
+        try:
+            return clean_household_number(self.cleaned_data["number"])
+        except ActionError as e:
+            raise forms.ValidationError(e.text) from None
 
 
 class HouseholdEditForm(HouseholdForm):
