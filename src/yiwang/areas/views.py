@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yiwang.core.views import ActionFormView, ScopedDetailView, ScopedListView, get_scoped_or_404
+from yiwang.exchange.listing import ExchangeButtonsMixin
 
 from . import actions
 from .filtersets import RegionFilterSet
@@ -23,12 +24,15 @@ def region_crumbs(region, user):
     return crumbs
 
 
-class RegionListView(ScopedListView):
+class RegionListView(ExchangeButtonsMixin, ScopedListView):
     model = Region
     table_class = RegionTable
     filterset_class = RegionFilterSet
     title = "区域与网格"
     breadcrumbs = [("区域与网格", None)]
+    # 导出 Excel with the list's filters (the regions sheet's export_for_request reads the same
+    # RegionFilterSet), 从 Excel 导入 and the template for those who may edit regions (their grids)
+    exchange_sheet, exchange_import = "regions", True
 
     def get_queryset(self):
         return super().get_queryset().select_related("parent")
