@@ -93,7 +93,7 @@ def render(res):
     ]
     for key, label in (("console", "**console** /cases/ (town_admin, all cases)"),
                        ("console_overdue", "console, overdue queue (?warning=overdue)"),
-                       ("console_deep", f"console, page {s['deep_page']:,} (?page={s['deep_page']})")):
+                       ("console_deep", _deep_label(s))):
         r = pg[key]
         lines.append(_row(label, r, f"{r['ok_per_s'] / empty['ok_per_s']:.2%} of the empty view; "
                                     f"one request alone: {pg[key + '_first']['first_ms']:.0f} ms"))
@@ -121,7 +121,8 @@ def render(res):
         f"req/s): {share:.0%} — {_met(share >= INTAKE_SHARE_TARGET)}.",
     ]
     for key, label in (("console", "/cases/"), ("console_overdue", "overdue queue"),
-                       ("console_deep", f"page {s['deep_page']:,}")):
+                       ("console_deep", f"rows {s['deep_rows'][0]:,}–{s['deep_rows'][1]:,} by cursor"
+                        if "deep_rows" in s else f"page {s['deep_page']:,}")):
         lines.append(f"- Console p95 ≤ {CONSOLE_P95_TARGET} ms, {label}: {console_p95[key]:,.0f} ms — "
                      f"{_met(console_p95[key] <= CONSOLE_P95_TARGET)}.")
     analysis = HERE / "analysis.md"
@@ -142,6 +143,15 @@ def render(res):
         "",
     ]
     return "\n".join(lines)
+
+
+def _deep_label(s):
+    """The deep scenario: by keyset cursor since the console pages by cursor, by ?page= in older runs."""
+    if "deep_rows" in s:
+        first, last = s["deep_rows"]
+        return (f"console, rows {first:,}–{last:,} of the newest-first list (page {s['deep_page']:,} of 50), "
+                f"by the 较早 cursor (?older=)")
+    return f"console, page {s['deep_page']:,} (?page={s['deep_page']})"
 
 
 def write(results, path):

@@ -10,7 +10,9 @@ first; it does nothing when the cases are there), wrk measures for --duration se
     cycling through the town's grids, a unique description), with a key made by ``create_api_key``;
   - the dispatch console /cases/ as town_admin (logged in once through the login form; the session
     and csrftoken cookies go in a header), its overdue queue (?warning=overdue) and a page deep in the
-    list (?page=10000: rows 499,951..500,000 of the newest-first order);
+    list: rows 499,951..500,000 of the newest-first order (what ?page=10000 was), reached as the console's
+    较早 link reaches it, by the keyset cursor of row 499,950 (``?older=<cursor>``, looked up in the
+    set-up with one OFFSET query that is not measured);
   - the two ceilings, served in the same server by bench/cases/bench_urls.py (bench/cases/
     bench_settings.py; never in the product's URLs): a view that answers at once, and one that does
     one raw INSERT into the same database (a table of its own, emptied when a run starts);
@@ -48,7 +50,8 @@ RESULTS = HERE / "results"
 PG_DB = "yiwang_bench4"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CEILING_TABLE = "bench_ceiling_insert"
-DEEP_PAGE = 10000
+DEEP_PAGE = 10000  # the deep scenario shows the rows of this page of 50 (by cursor, not ?page=)
+DEEP_ROWS = (DEEP_PAGE - 1) * 50 + 1, DEEP_PAGE * 50
 SECTION = "## Grid governance: Open311 intake and the dispatch console"
 
 
@@ -100,9 +103,15 @@ def prepare(with_product):
         leaf = Category.objects.filter(active=True, children__isnull=True, is_emergency=False).order_by("order").first()
         grids = list(Region.objects.filter(path__startswith=town.path, kind=Region.Kind.GRID)
                      .order_by("path").values_list("code", flat=True))
+        from yiwang.cases.console.tables import DEFAULT_ORDER, encode_cursor
+
+        # the cursor of the row just before the deep page, in town_admin's newest-first order
+        at, pk = (Case.objects.visible_to(admin).order_by(*DEFAULT_ORDER)
+                  .values_list("reported_at", "id")[DEEP_ROWS[0] - 2])
         out.update(api_key=plain, service_code=leaf.code, regions=grids, cases=Case.objects.count(),
                    generated=Case.objects.filter(token__startswith="bench").count(),
-                   open=Case.objects.filter(state__in=Case.OPEN_STATES).count())
+                   open=Case.objects.filter(state__in=Case.OPEN_STATES).count(),
+                   deep_path=f"/cases/?older={encode_cursor(at, pk)}")
     print(json.dumps(out))
 
 
@@ -257,7 +266,7 @@ def open311_body(prep, n="{n}", region="{region}"):
 
 def measure_postgres(args, env):
     prep = run_prepare(env, True)
-    out = {"data": {k: prep[k] for k in ("cases", "generated", "open")}}
+    out = {"data": {k: prep[k] for k in ("cases", "generated", "open")}, "deep_path": prep["deep_path"]}
     log(f"PostgreSQL: {prep['cases']:,} cases ({prep['open']:,} open); gunicorn {args.workers} × {args.worker_class}")
     with Server(env, args.worker_class, args.workers, "postgresql") as server:
         out["empty"] = wrk("pg-empty", server.url("/bench/empty/"), args)
@@ -270,7 +279,7 @@ def measure_postgres(args, env):
                              body=open311_body(prep), regions=prep["regions"])
         cookie = login(server.port, "town_admin", "Yiwang@2023")
         for name, path in (("console", "/cases/"), ("console_overdue", "/cases/?warning=overdue"),
-                           ("console_deep", f"/cases/?page={DEEP_PAGE}")):
+                           ("console_deep", prep["deep_path"])):
             out[f"{name}_first"] = check(server.port, "GET", path, cookie=cookie, expect=b"yw-case-table")
             out[name] = wrk(f"pg-{name}", server.url(path), args, cookie=cookie)
     out["data"]["cases_after"] = _count_cases(env)
@@ -358,7 +367,8 @@ def main():
     results = {"started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "machine": machine(args.pg), "load_start": os.getloadavg(),
                "settings": {"duration_s": args.duration, "connections": args.connections, "threads": args.threads,
-                            "workers": args.workers, "worker_class": args.worker_class, "deep_page": DEEP_PAGE}}
+                            "workers": args.workers, "worker_class": args.worker_class, "deep_page": DEEP_PAGE,
+                            "deep_rows": list(DEEP_ROWS), "deep_by": "keyset cursor (?older=)"}}
     generated = HERE / "results" / "generate.json"
     if generated.exists():
         results["generate"] = json.loads(generated.read_text())

@@ -102,3 +102,35 @@ def test_console_and_case_page_fit_a_phone(new_page, sign_in, unique, screenshot
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"] + 2, (url, width)
     screenshot(page, "dispatch-categories-360")
+
+
+def test_console_pages_older_and_newer_by_cursor_on_a_phone(new_page, sign_in, screenshot):
+    """较早 shows the next rows of the newest-first list and keeps the queue; 较新 comes back to the first
+    rows, where 较新 is disabled. On a phone, the pager stays on the page."""
+    from yiwang.accounts.models import User
+    from yiwang.cases.console.tables import DEFAULT_ORDER
+
+    town_admin = User.objects.get(username="town_admin")
+    want = list(Case.objects.visible_to(town_admin).filter(state="closed").order_by(*DEFAULT_ORDER)
+                .values_list("number", flat=True)[:10])
+    assert len(want) == 10, "the demo town should have closed cases for two pages of five"
+    page = sign_in(new_page(viewport=PHONE), "town_admin")
+    page.goto("/cases/?state=closed&per_page=5")
+    rows = page.locator("table.yw-case-table tbody tr[data-case]")
+
+    def shown():
+        return [r.get_attribute("data-case") for r in rows.all()]
+
+    assert shown() == want[:5]
+    expect(page.locator("#yw-pager .yw-prev")).to_have_class(re.compile(r"\bdisabled\b"))
+    with page.expect_navigation():
+        page.locator("#yw-pager a", has_text="较早").click()
+    expect(page).to_have_url(re.compile(r"state=closed.*older=\d+_\d+"))
+    expect(page.locator("#yw-state-queues a[data-queue='closed']")).to_have_class(re.compile(r"\bbtn-primary\b"))
+    assert shown() == want[5:10]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 2
+    screenshot(page, "dispatch-console-older-360")
+    with page.expect_navigation():
+        page.locator("#yw-pager a", has_text="较新").click()
+    assert shown() == want[:5]
+    expect(page.locator("#yw-pager .yw-prev")).to_have_class(re.compile(r"\bdisabled\b"))

@@ -110,12 +110,14 @@ class CaseFilterSet(django_filters.FilterSet):
         user = getattr(request, "user", None)
         regions = Region.objects.visible_to(user) if user is not None else Region.objects.none()
         self.filters["area"].queryset = regions.filter(
-            kind__in=[Region.Kind.VILLAGE, Region.Kind.COMMUNITY, Region.Kind.GRID]).order_by("path")
+            kind__in=[Region.Kind.VILLAGE, Region.Kind.COMMUNITY, Region.Kind.GRID]).order_by("path").only(
+            "id", "code", "name", "kind", "path")
         self.filters["category"].queryset = Category.objects.select_related("parent")
         # handlers: the people who hold a case the user can see (one query, no per-row lookups)
         visible = Case.objects.visible_to(user) if user is not None else Case.objects.none()
         self.filters["handler"].queryset = User.objects.filter(
-            pk__in=visible.filter(handler__isnull=False).values("handler")).order_by("username")
+            pk__in=visible.filter(handler__isnull=False).values("handler")).order_by("username").only(
+            "id", "username", "display_name")
 
     def search(self, queryset, name, value):
         value = value.strip()

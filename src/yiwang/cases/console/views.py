@@ -21,7 +21,6 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2.paginators import LazyPaginator
 
 from yiwang.areas.models import Region
 from yiwang.core import audit
@@ -34,12 +33,17 @@ from .. import actions
 from ..models import ApiKey, Case, Category
 from . import forms as f
 from .filtersets import CaseFilterSet, queue_counts
-from .tables import CaseTable, deadline_badge
+from .tables import NAV_PARAMS, ConsoleTable, deadline_badge
 
 S = Case.State
 EVENT_LABELS = {**actions.ACTION_LABELS, "create": "登记", "merged_in": "合并进重复诉求", "whistle_report": "部门报到",
                 "extension_approved": "批准延期", "extension_refused": "驳回延期"}
 WORKING = (S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED)
+# what a console row shows (tables.ConsoleTable) and Case.warning reads: the rest of the row is not loaded
+ROW_FIELDS = ("id", "number", "title", "state", "level", "supervision", "region_path", "reported_at", "accept_due",
+              "resolve_due", "accepted_at", "resolved_at", "category__name", "category__red_pct",
+              "category__yellow_pct", "region__name", "handler__username", "handler__display_name",
+              "department__name")
 
 
 # --------------------------------------------------------------------------- transitions
@@ -130,39 +134,54 @@ ROW_TRANSITIONS = ("whistle_report", "decide_extension", "merge")
 
 
 class ConsoleView(ScopedListView):
-    """调度台: the cases of the user's scope (narrowed to the switcher's region), by queue and filters."""
+    """调度台: the cases of the user's scope (narrowed to the switcher's region), by queue and filters.
+
+    The table is ``ConsoleTable`` (keyset pages in the default order, see ``tables``), not a
+    django-tables2 table; there is no COUNT of the whole list: the total shows when the list fits one
+    page, and for a single queue from its (cached) queue count."""
 
     model = Case
-    table_class = CaseTable
     filterset_class = CaseFilterSet
     template_name = "cases/console/console.html"
     title = "诉求调度台"
     breadcrumbs = [("诉求调度台", None)]
 
-    # no COUNT of the whole list per page: on a town's years of cases it cost more than the rest of the
-    # page; the total shows on the last page, and for a single queue from its (cached) queue count
-    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
-
     def get_queryset(self):
-        return super().get_queryset().select_related("category", "region", "handler", "department")
+        return super().get_queryset().select_related("category", "region", "handler", "department").only(
+            *ROW_FIELDS)
 
-    def get_table_kwargs(self):
-        return {"now": self.now}
+    def get_table(self, **kwargs):
+        return ConsoleTable(self.object_list, self.request.GET, self.now)
 
-    def queue_counts(self):
-        """The queue buttons' counts, cached for CASES_QUEUE_COUNT_SECONDS per scope and region: a count
-        a few seconds old is fine on a button; the list itself is always read live."""
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        form = filterset.form
+        choices = self.cached("choices", lambda: {name: f.model_choices(form.fields[name].widget.choices)
+                                                  for name in ("area", "category", "handler")})
+        for name, options in choices.items():
+            form.fields[name].widget.choices = options
+        f.lean_selects(form)
+        return filterset
+
+    def cached(self, what, compute):
+        """``compute()``, kept for CASES_QUEUE_COUNT_SECONDS per scope and region: the queue buttons'
+        counts and the choices of the selects (regions, categories, handlers). A count or a list a few
+        seconds old is fine there; the list of cases itself is always read live, and a filter is checked
+        against the live choices."""
         seconds = getattr(settings, "CASES_QUEUE_COUNT_SECONDS", 30)
         if not seconds:
-            return queue_counts(self.scoped_queryset(), self.now)
+            return compute()
         region = current_region(self.request)
         scope = "|".join(self.request.user.scope_paths("cases.view")) if not self.request.user.is_superuser else "*"
-        key = "cases:queues:" + hashlib.sha256(f"{scope}#{region.path if region else ''}".encode()).hexdigest()
-        counts = cache.get(key)
-        if counts is None:
-            counts = queue_counts(self.scoped_queryset(), self.now)
-            cache.set(key, counts, seconds)
-        return counts
+        key = f"cases:{what}:" + hashlib.sha256(f"{scope}#{region.path if region else ''}".encode()).hexdigest()
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, seconds)
+        return value
+
+    def queue_counts(self):
+        return self.cached("queues", lambda: queue_counts(self.scoped_queryset(), self.now))
 
     def dispatch(self, request, *args, **kwargs):
         self.now = timezone.now()
@@ -180,13 +199,15 @@ class ConsoleView(ScopedListView):
         ctx["active_state"] = self.request.GET.get("state", "")
         ctx["active_warning"] = self.request.GET.get("warning", "")
         table, total = ctx["table"], None
-        if table.page is not None and table.paginator.is_last_page(table.page.number):
-            total = (table.page.number - 1) * table.paginator.per_page + len(table.page.object_list)
-        elif set(self.request.GET) - {"page", "sort"} in ({"state"}, {"warning"}):
+        if table.is_first_page and table.is_last_page:
+            total = len(table.page.object_list)
+        elif table.sort and table.is_last_page:
+            total = (table.page.number - 1) * table.per_page + len(table.page.object_list)
+        elif set(self.request.GET) - {*NAV_PARAMS, "sort", "per_page"} in ({"state"}, {"warning"}):
             total = counts.get(ctx["active_state"] or ctx["active_warning"])
         ctx["total"] = total
         ctx["filters_open"] = any(v for k, v in self.request.GET.items()
-                                  if k not in ("state", "warning", "page", "sort", "per_page"))
+                                  if k not in ("state", "warning", "sort", "per_page", *NAV_PARAMS))
         user = self.request.user
         ctx["may_bulk"] = user.has_any("cases.change")
         if ctx["may_bulk"]:
@@ -194,7 +215,11 @@ class ConsoleView(ScopedListView):
             form = f.BulkForm(handler_region_path=region.path if region else None)
             if not user.has_any("cases.supervise"):
                 form.fields["operation"].choices = [c for c in form.OPERATIONS if c[0] != "supervise"]
+            handler = form.fields["handler"]
+            handler.queryset = handler.queryset.only("id", "username", "display_name")  # what the labels show
+            handler.widget.choices = self.cached("bulk-handlers", lambda: f.model_choices(handler.widget.choices))
             bootstrap_widgets(form, size="sm")
+            f.lean_selects(form)
             ctx["bulk_form"] = form
         return ctx
 
