@@ -28,7 +28,7 @@ def state():
         "extensions": list(Extension.objects.order_by("pk").values_list("pk", "status")),
         "whistles": list(Whistle.objects.order_by("pk").values_list("pk", "reported_at")),
         "notifications": Notification.objects.count(),
-        "api_keys": ApiKey.objects.count(),
+        "api_keys": list(ApiKey.objects.order_by("pk").values_list("pk", "active")),
     }
 
 
@@ -113,6 +113,24 @@ def _api_key_refused(u):
     return Expect("cases.create_api_key", None, u("wlne_secretary"), ip=DIRECT_IP, allowed=False)
 
 
+def _town_key():
+    return actions.create_api_key(name="待停用应用", region=region("150627105"), by=None)[0]
+
+
+def _deactivate_key_done(u):
+    key = _town_key()
+    with request_context(ip=DIRECT_IP):
+        actions.deactivate_api_key(key, by=u("town_admin"))
+    return Expect("cases.deactivate_api_key", key, u("town_admin"), {"active": [True, False]}, DIRECT_IP)
+
+
+@prepared(lambda u: _town_key())
+def _deactivate_key_refused(u, key):
+    with request_context(ip=DIRECT_IP), pytest.raises(PermissionRefused):
+        actions.deactivate_api_key(key, by=u("wlne_secretary"))
+    return Expect("cases.deactivate_api_key", key, u("wlne_secretary"), ip=DIRECT_IP, allowed=False)
+
+
 def _create_done(u):
     with request_context(ip=DIRECT_IP):
         case = actions.create_case(category=category(), region=region(GRID1), description="审计：井盖缺失",
@@ -192,6 +210,7 @@ CASES = {
     "yiwang.cases.actions.ensure_default_categories": (_ensure_done, _ensure_refused),
     "yiwang.cases.actions.save_category": (_save_category_done, _save_category_refused),
     "yiwang.cases.actions.create_api_key": (_api_key_done, _api_key_refused),
+    "yiwang.cases.actions.deactivate_api_key": (_deactivate_key_done, _deactivate_key_refused),
     "yiwang.cases.actions.create_case": (_create_done, _create_refused),
     "yiwang.cases.actions.accept_case": transition(
         "accept_case", "submitted", lambda c, by, u: actions.accept_case(c, by=by), {"state": ["submitted", "accepted"]}),

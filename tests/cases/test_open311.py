@@ -478,3 +478,76 @@ def test_management_command_issues_a_key(db):
     from django.core.management.base import CommandError
     with pytest.raises(CommandError, match="不存在"):
         call_command("open311", "key", "x", "--region", "999999999999", stdout=out, stderr=err)
+
+
+# --------------------------------------------------------------------------- the per-process memo of lookups
+
+
+@pytest.fixture
+def committed_keys(django_db_setup, django_db_blocker):
+    """Keys made with no test transaction around: only reads in autocommit use the lookups memo. What the
+    test writes is committed and removed at the end (the audit log is append-only and keeps its entries)."""
+    from yiwang.cases.open311 import lookups
+
+    django_db_blocker.unblock()
+    lookups.forget()
+    actions.ensure_default_categories(by=None)
+    light = Category.objects.get(code="infrastructure-light")
+    policy = {"name": light.name, "parent": light.parent, "accept_hours": light.accept_hours,
+              "resolve_hours": light.resolve_hours, "active": light.active}
+    cases_before = set(Case.objects.values_list("pk", flat=True))
+    made = {code: actions.create_api_key(name=f"缓存测试 {code}", region=region(code), by=None)
+            for code in (WLNE, TOWN)}
+    try:
+        yield made
+    finally:
+        Case.objects.exclude(pk__in=cases_before).delete()
+        ApiKey.objects.filter(pk__in=[key.pk for key, _ in made.values()]).delete()
+        actions.save_category(code=light.code, by=None, **policy)
+        lookups.forget()
+        django_db_blocker.restore()
+
+
+def test_a_deactivated_key_is_refused_at_once_though_lookups_are_remembered(committed_keys):
+    key, plain = committed_keys[WLNE]
+    assert post(good_report(plain)).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert post(good_report(plain, description="第二次：路灯仍不亮")).status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    # the key, the services and the region came from the memo: no SELECT of them on the second post
+    assert "cases_apikey" not in sql and "cases_category" not in sql and "areas_region" not in sql, sql
+    actions.deactivate_api_key(key, by=None)
+    assert_spec_error(post(good_report(plain, description="停用后：路灯不亮")), 403, "api_key")
+    assert Case.objects.filter(description="停用后：路灯不亮").count() == 0
+    with pytest.raises(actions.ActionError, match="已停用"):
+        actions.deactivate_api_key(ApiKey.objects.get(pk=key.pk), by=None)
+
+
+def test_a_changed_policy_applies_to_the_next_post_in_this_process(committed_keys):
+    _, plain = committed_keys[WLNE]
+    assert post(good_report(plain)).status_code == 200  # the services are remembered now
+    light = Category.objects.get(code="infrastructure-light")
+    actions.save_category(code=light.code, name=light.name, parent=light.parent, accept_hours=3,
+                          resolve_hours=light.resolve_hours, by=None)
+    number = post(good_report(plain, description="新时限：路灯不亮")).json()[0]["service_request_id"]
+    case = Case.objects.get(number=number)
+    assert case.accept_due - case.reported_at == datetime.timedelta(hours=3)
+    actions.save_category(code=light.code, name=light.name, parent=light.parent, active=False, by=None)
+    assert_spec_error(post(good_report(plain, description="停用分类")), 400, "service_code")
+
+
+def test_other_processes_see_a_deactivation_within_the_memo_lifetime(committed_keys):
+    """A second server process remembers the key; after OPEN311_LOOKUP_SECONDS it is refused there too."""
+    from yiwang.cases.open311 import lookups
+
+    key, plain = committed_keys[TOWN]
+    with override_settings(OPEN311_LOOKUP_SECONDS=0.5):
+        lookups._memo = None  # a memo with the short lifetime, as a process started with the setting has
+        try:
+            assert lookups.active_key(plain) == key
+            ApiKey.objects.filter(pk=key.pk).update(active=False)  # as another process would: no signal here
+            assert lookups.active_key(plain) == key  # still remembered
+            time.sleep(0.6)
+            assert lookups.active_key(plain) is None
+        finally:
+            lookups._memo = None

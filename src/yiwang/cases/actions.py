@@ -23,6 +23,7 @@ from django.utils import timezone
 from yiwang.areas.models import Region
 from yiwang.core import audit, crypto
 from yiwang.core.errors import ActionError, PermissionRefused
+from yiwang.core.linked_insert import Ref, insert_together
 from yiwang.core.images import clean_image
 from yiwang.core.permissions import allowed, require
 from yiwang.core.text import clean_phone, clean_text
@@ -93,10 +94,16 @@ def _label(by):
     return str(by)
 
 
-def _event(case, *, by, action, at, from_state="", to_state="", note="", data=None):
-    return CaseEvent.objects.create(
+def _event_row(case, *, by, action, at, from_state="", to_state="", note="", data=None):
+    return CaseEvent(
         case=case, at=at, by=by if getattr(by, "is_authenticated", False) else None, by_label=_label(by),
         action=action, from_state=from_state, to_state=to_state, note=note, data=data or {})
+
+
+def _event(case, **kwargs):
+    event = _event_row(case, **kwargs)
+    event.save(force_insert=True)
+    return event
 
 
 def _check_state(case, action, allowed_from):
@@ -278,11 +285,29 @@ def create_api_key(*, name, region, by):
     return key, plain
 
 
+def deactivate_api_key(key: ApiKey, *, by) -> ApiKey:
+    """Stop a client's key (lost, leaked or the client retired). Its cases stay; it cannot be turned on
+    again — issue a new key instead, so a leaked one never comes back. Every server process refuses it
+    within ``OPEN311_LOOKUP_SECONDS`` (this one at once)."""
+    require(by, "cases.policy", key.region.path, action="cases.deactivate_api_key", obj=key)
+    with transaction.atomic():
+        updated = ApiKey.objects.filter(pk=key.pk, active=True).update(active=False)
+        if not updated:
+            raise ActionError(f"密钥 {key} 已停用", code="state")
+        key.active = False
+        audit.record("cases.deactivate_api_key", by=by, obj=key, region_path=key.region.path,
+                     changes={"active": [True, False]})
+    from .open311.lookups import forget
+
+    forget()
+    return key
+
+
 def key_for(plain) -> ApiKey | None:
-    """The active key matching a presented api_key (reads only)."""
-    if not plain or len(str(plain)) > 200:
-        return None
-    return ApiKey.objects.filter(key_hash=crypto.lookup_hash(str(plain)), active=True).select_related("region").first()
+    """The active key matching a presented api_key (reads only; kept a few seconds, see open311.lookups)."""
+    from .open311.lookups import active_key
+
+    return active_key(plain)
 
 
 # --------------------------------------------------------------------------- intake
@@ -342,15 +367,21 @@ def create_case(*, category, region, description, by, channel=Case.Channel.GRID,
         # 编号 = the report's day + 5 random digits: known before the INSERT (no second write of the row and
         # all its indexes), not guessable in sequence; a clash with that day's numbers draws again
         case.number = f"{day}{secrets.randbelow(100000):05d}"
+        event = _event_row(case, by=by if api_key is None else None, action="create", at=at, to_state=case.state,
+                           note=description[:200], data={"channel": channel})
+        entry = audit.entry("cases.create_case", by=actor, obj=case,
+                            changes={"category": [None, category.code], "region": [None, region.code],
+                                     "channel": [None, channel]})
         try:
-            with transaction.atomic():
-                case.save(force_insert=True)
-                _save_photos(case, photos, by=by, at=at, purpose=Attachment.Purpose.REPORT)
-                _event(case, by=by if api_key is None else None, action="create", at=at, to_state=case.state,
-                       note=description[:200], data={"channel": channel})
-                audit.record("cases.create_case", by=actor, obj=case,
-                             changes={"category": [None, category.code], "region": [None, region.code],
-                                      "channel": [None, channel]})
+            if photos:
+                with transaction.atomic():
+                    case.save(force_insert=True)
+                    _save_photos(case, photos, by=by, at=at, purpose=Attachment.Purpose.REPORT)
+                    event.save(force_insert=True)
+                    entry.object_id = str(case.pk)
+                    entry.save(force_insert=True)
+            else:  # the intake's usual case (every Open311 post): one statement on PostgreSQL
+                insert_together(case, [(event, [Ref("case_id")]), (entry, [Ref("object_id", text=True)])])
             return case
         except IntegrityError:
             case.pk = None

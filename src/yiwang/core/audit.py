@@ -37,11 +37,13 @@ def _actor_fields(by):
     return None, str(by)
 
 
-def record(action, *, by, obj=None, changes=None, region_path="", reason="", allowed=True):
+def entry(action, *, by, obj=None, changes=None, region_path="", reason="", allowed=True):
+    """The entry ``record`` writes, unsaved: for a caller that inserts it together with its object
+    (``core.linked_insert``), whose pk the entry's ``object_id`` then takes."""
     from .models import AuditEntry
 
     actor, label = _actor_fields(by)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor,
         actor_label=label,
         ip=current_ip(),
@@ -55,6 +57,12 @@ def record(action, *, by, obj=None, changes=None, region_path="", reason="", all
         allowed=allowed,
         reason=reason[:500],
     )
+
+
+def record(action, *, by, obj=None, changes=None, region_path="", reason="", allowed=True):
+    done = entry(action, by=by, obj=obj, changes=changes, region_path=region_path, reason=reason, allowed=allowed)
+    done.save(force_insert=True)
+    return done
 
 
 def refuse(action, *, by, obj=None, reason="", region_path=""):

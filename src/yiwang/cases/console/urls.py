@@ -2,7 +2,7 @@
 transition (``cases:case_<transition>``), photos, the phone reveal, categories and Open311 keys."""
 from django.urls import path
 
-from . import views
+from . import keys, views
 
 urlpatterns = [
     path("", views.ConsoleView.as_view(), name="console"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("categories/", views.category_list, name="category_list"),
     path("categories/edit/", views.category_edit, name="category_edit"),
     path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/deactivate/", keys.api_key_deactivate, name="api_key_deactivate"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="case_detail"),
     path("<int:pk>/photos/", views.case_photos, name="case_photos"),
     path("<int:pk>/reveal-phone/", views.reveal_phone, name="case_reveal_phone"),

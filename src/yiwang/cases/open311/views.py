@@ -20,19 +20,18 @@ import re
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import dateparse, timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from yiwang.areas.actions import get_region
 from yiwang.areas.models import Region
 from yiwang.core.context import request_context
 from yiwang.core.models import AuditEntry
 from yiwang.core.errors import ActionError, PermissionRefused
 
 from .. import actions
+from . import lookups
 from ..models import ApiKey, Case, Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -102,7 +101,7 @@ def _key(params, query=None) -> ApiKey:
     plain = params.get("api_key") or (query or {}).get("api_key")
     if not plain:
         raise Open311Error(403, "缺少 api_key / api_key is required")
-    key = actions.key_for(plain)
+    key = lookups.active_key(plain)
     if key is None:
         raise Open311Error(403, "api_key 无效或已停用 / invalid api_key")
     return key
@@ -189,13 +188,6 @@ def _request(case) -> dict:
         "long": float(case.longitude) if case.longitude is not None else None,
         "media_url": "",
     }
-
-
-def _services():
-    """Services are the categories a report can name: active ones with no active children."""
-    active_children = Category.objects.filter(parent=OuterRef("pk"), active=True)
-    return (Category.objects.filter(active=True).exclude(parent__active=False).exclude(Exists(active_children))
-            .select_related("parent"))
 
 
 def _service(category) -> dict:
@@ -292,10 +284,10 @@ def _report_region(key: ApiKey, params) -> Region:
     if not re.fullmatch(r"\d{12,16}", code):
         raise Open311Error(400, "region_code 应为 12 位村级区划代码或 14 位网格代码 / region_code must be a 12-digit "
                                 "village code or a grid code")
-    try:
-        return get_region(code, field="region_code")
-    except ActionError as e:
-        raise Open311Error(400, f"{e.text} / unknown region_code") from None
+    region = lookups.region_by_code(code)
+    if region is None:
+        raise Open311Error(400, f"区划代码“{code}”不存在 / unknown region_code")
+    return region
 
 
 def _reporter_name(params):
@@ -333,12 +325,12 @@ def discovery(request):
 
 @endpoint("GET")
 def services(request):
-    return [_service(c) for c in _services()]
+    return [_service(c) for c in lookups.services().values()]
 
 
 @endpoint("GET")
 def service_definition(request, service_code):
-    category = _services().filter(code=service_code).first()
+    category = lookups.services().get(service_code)
     if category is None:
         raise Open311Error(404, "未知的 service_code / unknown service_code")
     return {"service_code": category.code, "attributes": []}
@@ -377,7 +369,7 @@ def _post_request(request):
     code = str(params.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "缺少 service_code / service_code is required")
-    category = _services().filter(code=code[:40]).first()
+    category = lookups.services().get(code[:40])
     if category is None:
         raise Open311Error(400, f"未知的 service_code“{code[:40]}” / unknown service_code")
     has_point = params.get("lat") not in (None, "") and params.get("long") not in (None, "")
