@@ -551,3 +551,37 @@ def test_other_processes_see_a_deactivation_within_the_memo_lifetime(committed_k
             assert lookups.active_key(plain) is None
         finally:
             lookups._memo = None
+
+
+# --------------------------------------------------------------------------- placing a point by the regions' boundaries
+
+
+def _square(lon, lat, half=0.01):
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half],
+            [lon - half, lat - half]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_a_point_without_a_region_code_lands_in_the_grid_whose_boundary_holds_it(keys):
+    from yiwang.areas.actions import update_region
+
+    grid1 = region(GRID1)
+    grid2 = Region.objects.filter(parent__code=WLNE, kind=Region.Kind.GRID).exclude(code=GRID1).order_by("code").first()
+    update_region(grid1, by=None, boundary=_square(109.70, 39.30))
+    update_region(grid2, by=None, boundary={"type": "Feature", "properties": {}, "geometry": _square(109.80, 39.30)})
+    update_region(region(WLNE), by=None, boundary=_square(109.75, 39.30, half=0.2))  # the village around both
+    report = {**good_report(keys[TOWN]), "region_code": "", "lat": "39.301", "long": "109.805"}
+    r = post(report)
+    assert r.status_code == 200, r.content
+    assert Case.objects.get(number=r.json()[0]["service_request_id"]).region == grid2
+    r = post({**report, "lat": "39.295", "long": "109.701", "description": "一号网格内：路灯"})
+    assert Case.objects.get(number=r.json()[0]["service_request_id"]).region == grid1
+    r = post({**report, "lat": "39.40", "long": "109.75", "description": "村内、网格外：路灯"})  # in the village only
+    assert Case.objects.get(number=r.json()[0]["service_request_id"]).region == region(WLNE)
+    before = counts()
+    assert_spec_error(post({**report, "lat": "41.0", "long": "111.0"}), 400, "region_code", "边界")
+    assert_spec_error(post({**report, "lat": "abc", "long": "111.0"}), 400)  # a bad number: create_case's message
+    # a key of the other village: the point lies outside its region, so it is not placed there
+    r = post({**good_report(keys[NLXL]), "region_code": "", "lat": "39.301", "long": "109.805"})
+    assert r.status_code == 200 and Case.objects.get(number=r.json()[0]["service_request_id"]).region == region(NLXL)
+    assert counts()[0] == before[0] + 1

@@ -90,6 +90,45 @@ def active_key(plain) -> ApiKey | None:
                        .select_related("region").first())
 
 
+def _shape(geojson):
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    if geojson.get("type") == "Feature":
+        return _shape(geojson.get("geometry") or {})
+    if geojson.get("type") == "FeatureCollection":
+        return unary_union([_shape(f) for f in geojson.get("features") or []])
+    return shape(geojson)
+
+
+def _boundaries(path):
+    """[(region, prepared shape)] of the grids and villages under ``path`` that have a boundary,
+    grids first (a point in a grid is placed in the grid, not only its village), smaller areas first."""
+    from shapely.prepared import prep
+
+    found = []
+    for region in (Region.objects.filter(path__startswith=path, boundary__isnull=False)
+                   .filter(kind__in=[Region.Kind.GRID, Region.Kind.VILLAGE, Region.Kind.COMMUNITY])):
+        try:
+            geometry = _shape(region.boundary)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+            continue  # a malformed boundary places nothing; the region still takes reports by its code
+        if not geometry.is_empty:
+            found.append((region.kind != Region.Kind.GRID, geometry.area, region.path, region, prep(geometry)))
+    return [(region, shape) for *_, region, shape in sorted(found, key=lambda t: t[:3])]
+
+
+def region_at(within: Region, latitude, longitude) -> Region | None:
+    """The grid (else village) under ``within`` whose boundary contains the point, or None."""
+    from shapely.geometry import Point
+
+    point = Point(float(longitude), float(latitude))  # GeoJSON order: longitude, latitude
+    for region, shape in _remembered("boundaries", within.path, lambda: _boundaries(within.path)):
+        if shape.covers(point):
+            return region
+    return None
+
+
 def region_by_code(code) -> Region | None:
     code = normalise_code(code)
     return _remembered("region", code, lambda: Region.objects.filter(code=code).first())

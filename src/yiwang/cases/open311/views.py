@@ -276,8 +276,15 @@ def _report_region(key: ApiKey, params) -> Region:
         raise Open311Error(400, "region_code、jurisdiction_id、address_id 不一致 / region_code, jurisdiction_id "
                                 "and address_id name different regions")
     if not given:
+        placed = _placed(key, params)
+        if placed is not None:
+            return placed
         if key.region.kind == Region.Kind.GRID or key.region.is_village_level:
             return key.region
+        if _point(params) is not None:
+            raise Open311Error(400, "该位置不在本密钥范围内任何已划定边界的网格或嘎查村中，请提供 region_code / the "
+                                    "point lies in no grid or village with a boundary in this key's region: give "
+                                    "region_code")
         raise Open311Error(400, "需要 region_code（12 位村级区划代码或网格代码） / region_code required (a 12-digit "
                                 "village code or a grid code)")
     code = given.pop()
@@ -288,6 +295,26 @@ def _report_region(key: ApiKey, params) -> Region:
     if region is None:
         raise Open311Error(400, f"区划代码“{code}”不存在 / unknown region_code")
     return region
+
+
+def _point(params):
+    """(lat, long) as numbers in range, or None: a bad value is create_case's to refuse, with its message."""
+    try:
+        lat, lon = float(str(params.get("lat")).strip()), float(str(params.get("long")).strip())
+    except (TypeError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def _placed(key: ApiKey, params):
+    """Without a region field, the grid or village whose boundary (Region.boundary, GeoJSON) holds the
+    request's lat/long, inside the key's region."""
+    point = _point(params)
+    if point is None or key.region.kind == Region.Kind.GRID:
+        return None
+    return lookups.region_at(key.region, *point)
 
 
 def _reporter_name(params):
