@@ -40,10 +40,9 @@ EVENT_LABELS = {**actions.ACTION_LABELS, "create": "登记", "merged_in": "合�
                 "extension_approved": "批准延期", "extension_refused": "驳回延期"}
 WORKING = (S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED)
 # what a console row shows (tables.ConsoleTable) and Case.warning reads: the rest of the row is not loaded
-ROW_FIELDS = ("id", "number", "title", "state", "level", "supervision", "region_path", "reported_at", "accept_due",
-              "resolve_due", "accepted_at", "resolved_at", "category__name", "category__red_pct",
-              "category__yellow_pct", "region__name", "handler__username", "handler__display_name",
-              "department__name")
+ROW_FIELDS = ("id", "number", "title", "state", "level", "supervision", "region_id", "region_path", "reported_at",
+              "accept_due", "resolve_due", "accepted_at", "resolved_at", "category__name", "category__red_pct",
+              "category__yellow_pct", "handler__username", "handler__display_name", "department__name")
 
 
 # --------------------------------------------------------------------------- transitions
@@ -147,11 +146,18 @@ class ConsoleView(ScopedListView):
     breadcrumbs = [("诉求调度台", None)]
 
     def get_queryset(self):
-        return super().get_queryset().select_related("category", "region", "handler", "department").only(
-            *ROW_FIELDS)
+        # no join of the region: its name comes from region_names() (with a fourth join, PostgreSQL spent
+        # ≈ 1.4 ms planning this query, 0.4 ms with three)
+        return super().get_queryset().select_related("category", "handler", "department").only(*ROW_FIELDS)
 
     def get_table(self, **kwargs):
-        return ConsoleTable(self.object_list, self.request.GET, self.now)
+        return ConsoleTable(self.object_list, self.request.GET, self.now, region_names=self.region_names())
+
+    def region_names(self):
+        """id → name of the regions the user sees (a few hundred for a town), cached like the choices;
+        the table reads any region missing from it (one made since) live."""
+        user = self.request.user
+        return self.cached("region-names", lambda: dict(Region.objects.visible_to(user).values_list("id", "name")))
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
