@@ -383,9 +383,12 @@ def create_case(*, category, region, description, by, channel=Case.Channel.GRID,
             else:  # the intake's usual case (every Open311 post): one statement on PostgreSQL
                 insert_together(case, [(event, [Ref("case_id")]), (entry, [Ref("object_id", text=True)])])
             return case
-        except IntegrityError:
+        except IntegrityError as e:
             case.pk = None
-            if attempt == NUMBER_ATTEMPTS - 1 or not Case.objects.filter(number=case.number).exists():
+            case._state.adding = True
+            # the number's unique key names the column in both databases' message ("cases_case.number",
+            # "Key (number)=…"); anything else is not a clash to draw again for
+            if attempt == NUMBER_ATTEMPTS - 1 or "number" not in str(e):
                 raise
 
 

@@ -103,13 +103,14 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name="分类", on_delete=models.PROTECT, related_name="cases")
     region = models.ForeignKey("areas.Region", verbose_name="所在网格/村", on_delete=models.PROTECT,
                                related_name="cases")
-    region_path = models.CharField("区域路径", max_length=255, db_index=True, editable=False)
+    # indexes of region_path, state, reporter_phone_hash and reported_at: Meta.indexes (one each, no twins)
+    region_path = models.CharField("区域路径", max_length=255, editable=False)
     household = models.ForeignKey("people.Household", verbose_name="涉及户", null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="cases")
     reporter = models.ForeignKey("accounts.User", verbose_name="报告人账号", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="reported_cases")
     reporter_name = models.CharField("报告人", max_length=50, blank=True)
-    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     reporter_phone_cipher = models.TextField(blank=True, editable=False)
     reporter_phone_suffix = models.CharField(max_length=4, blank=True, editable=False)
     title = models.CharField("标题", max_length=100)
@@ -118,7 +119,7 @@ class Case(models.Model):
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
 
-    state = models.CharField("状态", max_length=20, choices=State.choices, default=State.SUBMITTED, db_index=True)
+    state = models.CharField("状态", max_length=20, choices=State.choices, default=State.SUBMITTED)
     level = models.CharField("办理层级", max_length=20, choices=Level.choices, default=Level.GRID)
     handler = models.ForeignKey("accounts.User", verbose_name="承办人", null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="handled_cases")
@@ -129,7 +130,7 @@ class Case(models.Model):
     reject_reason = models.CharField("不予受理理由", max_length=200, blank=True)
     result = models.TextField("办理结果", blank=True)
 
-    reported_at = models.DateTimeField("上报时间", db_index=True)
+    reported_at = models.DateTimeField("上报时间")
     accept_due = models.DateTimeField("受理时限")
     resolve_due = models.DateTimeField("办结时限")
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
@@ -153,7 +154,13 @@ class Case(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "诉求"
         ordering = ["-reported_at", "-id"]
+        # Every index is paid by every intake (an INSERT writes each one): db_index=True on a CharField
+        # gave PostgreSQL two (plain + varchar_pattern_ops), and composites below already lead with state
+        # and reported_at, so those columns carry none of their own (migration 0003, docs/BENCHMARKS.md).
         indexes = [
+            # scope is a path prefix (LIKE 'x%'): pattern ops serve it under any collation, and equality
+            models.Index(fields=["region_path"], name="case_region_path_ops", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["reporter_phone_hash"], name="case_reporter_phone_idx"),  # equality only
             models.Index(fields=["state", "resolve_due"]),
             models.Index(fields=["region_path", "reported_at"]),
             # the console's queues and counts read active cases only (a few % of a town's history):
