@@ -123,7 +123,28 @@ def test_a_chosen_order_pages_by_number_and_sees_every_case_once(login, tied_cas
     assert "第 2 页" in client.get("/cases/", {"sort": "-title", "per_page": 4, "page": 2}).content.decode()
     assert 'class="orderable desc"' in last.content.decode()
     # an unknown sort is the default (keyset) order
-    assert numbers(client.get("/cases/", {"sort": "password", "per_page": 3})) == expected(user)[:3]
+    for sort in ("password", "--title", "title-"):
+        assert numbers(client.get("/cases/", {"sort": sort, "per_page": 3})) == expected(user)[:3]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "3", "-4", "x", "9" * 5000])
+def test_a_deep_or_bad_page_number_in_a_chosen_order_is_no_error(login, monkeypatch, page):
+    """Page numbers stop MAX_SORTED_ROWS rows deep (an OFFSET deeper costs seconds on a million cases)
+    and say so; a page number that is no number is the first page. (The limit is lowered to 4 rows here,
+    2 pages of 2, so that the village's cases reach it.)"""
+    from yiwang.cases.console import tables
+
+    monkeypatch.setattr(tables, "MAX_SORTED_ROWS", 4)
+    user = User.objects.get(username="wlne_secretary")
+    r = login("wlne_secretary").get("/cases/", {"sort": "number", "page": page, "per_page": 2})
+    assert r.status_code == 200
+    table, want = r.context["table"], list(Case.objects.visible_to(user).order_by("number", "id")
+                                           .values_list("number", flat=True))
+    if page.isdigit():
+        assert table.page.number == 2 and numbers(r) == want[2:4] and not table.page.has_next
+        assert "最多翻到第 2 页" in r.content.decode() and link(r, "next") is None
+    else:
+        assert table.page.number == 1 and numbers(r) == want[:2] and "最多翻到第" not in r.content.decode()
 
 
 @pytest.mark.parametrize("param, cursor", [

@@ -13,7 +13,9 @@ Pagination:
   active queues, ``case_active_idx`` indexes of ``cases.0002``). A cursor is ``<µs since 1970>_<id>`` of a
   row; one that does not parse gives the first page and a message, never an error;
 - in an order the user chose by a column heading (``?sort=``), by page number (``?page=``: an OFFSET;
-  the ties of the chosen column are broken by id so that pages neither repeat nor skip rows).
+  the ties of the chosen column are broken by id so that pages neither repeat nor skip rows), down to
+  row MAX_SORTED_ROWS: deeper, an OFFSET costs seconds on a million cases; a deeper page number shows
+  the last allowed page and says so.
 """
 import datetime
 import re
@@ -54,6 +56,9 @@ DEFAULT_ORDER = ("-reported_at", "-id")
 PER_PAGE, MAX_PER_PAGE = 50, 500
 NAV_PARAMS = ("older", "newer", "page")
 CURSOR_ERROR = "翻页位置无效（链接不完整或被改动），已显示最新的诉求。"
+MAX_SORTED_ROWS = 10_000  # how deep page numbers go in a chosen order
+SORTED_DEPTH_NOTE = ("按所选列排序时最多翻到第 {pages} 页。要查看更早的诉求，请按默认顺序（最新在前）用“较早”翻页，"
+                     "或用筛选缩小范围。")
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _US = datetime.timedelta(microseconds=1)
@@ -148,7 +153,8 @@ class ConsoleTable:
         self.cursor_error = ""
         self.per_page = self._per_page(params.get("per_page"))
         sort = params.get("sort", "")
-        self.sort = sort if sort.lstrip("-") in SORTS else ""
+        self.sort = sort if sort.removeprefix("-") in SORTS else ""
+        self.page_note = ""
         if self.sort:
             self._read_by_page_number(queryset)
         else:
@@ -200,17 +206,20 @@ class ConsoleTable:
 
     def _read_by_page_number(self, queryset):
         n = self.per_page
-        try:
-            number = max(int(self.params.get("page", 1)), 1)
-        except (TypeError, ValueError):
-            number = 1
+        raw = self.params.get("page") or "1"
+        digits = raw.isascii() and raw.isdigit()
+        number = max(int(raw[:13]), 1) if digits else 1  # 13 digits: more than any limit, and no 4,300-digit int
+        last_allowed = max(MAX_SORTED_ROWS // n, 1)
+        if number > last_allowed:  # an OFFSET that deep costs seconds: the cursor pages are for that
+            number, self.page_note = last_allowed, SORTED_DEPTH_NOTE.format(pages=last_allowed)
         desc = self.sort.startswith("-")
         order = [("-" if desc else "") + f for f in SORTS[self.sort.lstrip("-")]] + ["-id" if desc else "id"]
         offset = (number - 1) * n
         rows = list(queryset.order_by(*order)[offset:offset + n + 1])
         if not rows and number > 1:  # past the end (a stale link): the first page
             number, rows = 1, list(queryset.order_by(*order)[:n + 1])
-        self.page = Page(rows[:n], number, has_next=len(rows) > n, has_previous=number > 1)
+        self.page = Page(rows[:n], number, has_next=len(rows) > n and number < last_allowed,
+                         has_previous=number > 1)
         self.is_first_page = number == 1
         self.is_last_page = len(rows) <= n
 
