@@ -16,6 +16,8 @@ Values are prepared as ``Model.save`` prepares them (``pre_save`` for ``auto_now
 models nothing listens to (checked in the tests). Used by the Open311 intake, where the extra round
 trips were a third of a POST (docs/BENCHMARKS.md).
 """
+import functools
+
 from django.db import connection, transaction
 
 
@@ -72,18 +74,25 @@ def insert_together(parent, dependents):
 
 
 def _insert_sql(obj, refs):
-    meta = obj._meta
-    columns, placeholders, params = [], [], []
-    for field in meta.concrete_fields:
+    sql, fields = _template(type(obj), tuple(sorted((r.attname, r.text) for r in refs.values())), connection.alias)
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+@functools.cache
+def _template(model, refs, alias):
+    """The INSERT of ``model`` (its columns, placeholders and the parent-id references) and the fields
+    whose values fill the placeholders, in order: the same for every row, built once per process."""
+    ops, by_attname = connection.ops, {attname: Ref(attname, text=text) for attname, text in refs}
+    columns, placeholders, fields = [], [], []
+    for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in refs:
-            placeholders.append(refs[field.attname].sql())
-            continue
-        placeholders.append("%s")
-        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    table = connection.ops.quote_name(meta.db_table)
-    pk = connection.ops.quote_name(meta.pk.column)
+        columns.append(ops.quote_name(field.column))
+        if field.attname in by_attname:
+            placeholders.append(by_attname[field.attname].sql())
+        else:
+            placeholders.append("%s")
+            fields.append(field)
+    table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
     return (f'INSERT INTO {table} ({", ".join(columns)}) VALUES ({", ".join(placeholders)}) RETURNING {pk} AS "id"',
-            params)
+            fields)
