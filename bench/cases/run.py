@@ -246,16 +246,16 @@ def wrk(name, url, args, *, method="GET", body=None, cookie=None, regions=None):
     return result
 
 
-def check(port, method, path, *, body=None, cookie=None, expect=b""):
-    """One request by hand before wrk: the answer must be 200 and hold ``expect`` (wrk counts statuses
-    but cannot see a login page served with 200)."""
+def check(port, method, path, *, body=None, cookie=None, expect=b"", refuse=b""):
+    """One request by hand before wrk: the answer must be 200, hold ``expect`` and not ``refuse`` (wrk
+    counts statuses but cannot see a login page, or a first page instead of a deep one, served with 200)."""
     headers = {"Cookie": cookie} if cookie else {}
     if body:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     started = time.monotonic()
     status, _, content = request(port, method, path, body, headers)
     ms = round((time.monotonic() - started) * 1000, 1)
-    if status != 200 or expect not in content:
+    if status != 200 or expect not in content or (refuse and refuse in content):
         raise SystemExit(f"{method} {path}: {status}, {content[:300]!r}")
     return {"status": status, "bytes": len(content), "first_ms": ms}
 
@@ -283,7 +283,9 @@ def measure_postgres(args, env):
         cookie = login(server.port, "town_admin", "Yiwang@2023")
         for name, path in (("console", "/cases/"), ("console_overdue", "/cases/?warning=overdue"),
                            ("console_deep", prep["deep_path"])):
-            out[f"{name}_first"] = check(server.port, "GET", path, cookie=cookie, expect=b"yw-case-table")
+            # the deep page must be one: a refused cursor would show the first page (and its message)
+            out[f"{name}_first"] = check(server.port, "GET", path, cookie=cookie, expect=b"yw-case-table",
+                                         refuse=b'id="yw-cursor-error"' if name == "console_deep" else b"")
             out[name] = wrk(f"pg-{name}", server.url(path), args, cookie=cookie)
     out["data"]["cases_after"] = _count_cases(env)
     return out
