@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "yiwang.core.middleware.RequestContextMiddleware",
     "yiwang.core.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yiwang.core.sqlite.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "yiwang.urls"
@@ -108,7 +109,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    # SQLite has one writer at a time, and an Excel import holds the write for its whole write pass
+    # (one transaction: all or nothing). WAL lets every read go on meanwhile; a write waits its turn up
+    # to ``timeout`` seconds instead of Python's 5; IMMEDIATE takes the write lock when a transaction
+    # begins, where SQLite does wait — a deferred transaction that reads and then writes is refused at
+    # once ("database is locked", no waiting) when another writer went first. Past the timeout the user
+    # gets a Chinese "busy" page (core.sqlite.DatabaseBusyMiddleware), and a page view's routine session
+    # refresh is skipped rather than waited for (core.sqlite.SessionStore). See docs/operations.md.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": float(os.environ.get("YIWANG_SQLITE_TIMEOUT", "30")),
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # JIT compiling costs ~370 ms on the console's aggregate over a million cases and saves nothing on the
@@ -150,6 +162,8 @@ AXES_VERBOSE = False
 # Idle logout after 30 minutes: the session expires 30 min after the last request.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# the database sessions, with a refresh that never fails a page while SQLite is busy (core.sqlite)
+SESSION_ENGINE = "yiwang.core.sqlite"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -207,7 +221,8 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # The SLA sweep of cases (deadline near / overdue messages): beat every 5 minutes in production; on the
 # embedded default pages run it inline at most every CASES_SWEEP_INLINE_SECONDS (docs/cases-rates.md).
-CELERY_BEAT_SCHEDULE = {"cases-sla-sweep": {"task": "yiwang.cases.sweep", "schedule": 300.0}}
+CELERY_BEAT_SCHEDULE = {"cases-sla-sweep": {"task": "yiwang.cases.sweep", "schedule": 300.0},
+                        "exchange-stale-sweep": {"task": "yiwang.exchange.sweep_stale", "schedule": 300.0}}
 CASES_SWEEP_INLINE_SECONDS = int(os.environ.get("YIWANG_SWEEP_INLINE_SECONDS", "300"))
 # The three rates of cases (docs/cases-rates.md); keys left out keep yiwang.cases.rates.DEFAULTS.
 CASES_RATES = {
@@ -235,6 +250,10 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 EXCHANGE_MAX_BYTES = int(os.environ.get("YIWANG_IMPORT_MAX_MB", "50")) * 1024 * 1024
 EXCHANGE_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 EXCHANGE_INLINE = os.environ.get("YIWANG_IMPORT_INLINE", "0") == "1"
+# a running import whose task has reported nothing for this long lost its worker: it is marked failed
+# (exchange.tasks.sweep_stale_jobs). A running task reports every second or so — on SQLite not during its
+# write pass, when the import holds the database: keep this above the longest write pass.
+EXCHANGE_STALE_MINUTES = float(os.environ.get("YIWANG_IMPORT_STALE_MINUTES", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = EXCHANGE_MAX_BYTES + 1024 * 1024
 
 # Collective economy (docs/economy.md): which ledger categories make "operating income" (经营性收入总额),

@@ -454,7 +454,12 @@ def watch_progress(page, until, timeout=90):
 
 def test_background_import_shows_a_truthful_progress_bar(new_page, sign_in, unique, settings,
                                                           paced_households_sheet, screenshot):
-    settings.EXCHANGE_INLINE = False  # the embedded default: a worker thread, the page polls
+    # The embedded default: a worker thread, the page polls. (This test once sat at "排队等待后台处理…": on
+    # the test's shared-cache SQLite database a lock never waits, and the thread, started inside the
+    # request, met that request's own session save and died before claiming the job. The thread now
+    # starts once the response is sent, page views skip their session refresh while it runs, and a
+    # thread that dies marks its job failed — so the page can no longer wait for nobody.)
+    settings.EXCHANGE_INLINE = False
     prefix = unique(f"{WLNE}Y").upper()
     rng = random.Random()
     rows = []
@@ -498,6 +503,7 @@ def test_background_import_shows_a_truthful_progress_bar(new_page, sign_in, uniq
             assert w == 50 + done * 50 // 900, (w, text)
     job.refresh_from_db()
     assert job.status == "committed" and job.counts["new"] == len(rows)
+    assert job.progress["phase"] == "done" and job.progress["done"] == len(rows)  # the row says so too
 
 
 def test_grid_choices_follow_the_chosen_village(new_page, sign_in):

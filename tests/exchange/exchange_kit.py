@@ -122,3 +122,19 @@ def last_audit_pk():
 def issues_of(job):
     """{(row, column): reason} of a job's rejected cells."""
     return {(i["row"], i["column"]): i["reason"] for i in job.issues}
+
+
+def backup_test_database(path):
+    """Copy the SQLite test database (migrated, demo loaded) to the file ``path``. Call it outside a
+    test's transaction (a module-scoped fixture): with ``transaction_mode="IMMEDIATE"`` an open
+    transaction holds the write lock, and SQLite's backup waits for it forever."""
+    import sqlite3
+
+    from django.db import connection
+
+    assert not connection.in_atomic_block, "backup_test_database inside a transaction would never finish"
+    target = sqlite3.connect(path)
+    connection.ensure_connection()
+    connection.connection.backup(target)
+    target.close()
+    return path

@@ -6,13 +6,17 @@
 - a killed process: ``yiwang import households BIG.xlsx --commit`` runs as a real subprocess against a
   database file of its own (a copy of the test database: migrated, demo loaded) — or against the
   PostgreSQL test database when the suite runs on PostgreSQL — and is SIGKILLed while its progress
-  (printed by the CLI on a terminal) says it is writing. Afterwards no household or person of the file
-  exists, the database is sound, and the next import goes in.
+  (printed by the CLI on a terminal) says it is writing. Meanwhile this process reads the job row: the
+  progress is there (this process shares no cache with the CLI). Afterwards no household or person of
+  the file exists, the database is sound, ``yiwang exchange sweep`` marks the silent job failed, and the
+  next import goes in.
 """
+import json
 import os
 import pty
 import re
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +28,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from exchange_kit import WLNE, WLNE_GRID1, household_rows, last_audit_pk, registry, run, xlsx
+from exchange_kit import (WLNE, WLNE_GRID1, backup_test_database, household_rows, last_audit_pk, registry, run,
+                          xlsx)
 from openpyxl import Workbook
 
 from yiwang.core import crypto
@@ -111,15 +116,12 @@ def big_ledger(path, households):
 class Database:
     """Where the subprocess writes, and how this test reads it back afterwards (another connection)."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, copy=None):
         self.vendor = connection.vendor
         if self.vendor == "sqlite":
-            # a file copy of the test database as it is now: migrated, the demo loaded
+            # a file copy of the test database (migrated, the demo loaded), made by ``sqlite_copy``
             self.path = tmp / "yiwang.sqlite3"
-            target = sqlite3.connect(self.path)
-            connection.ensure_connection()
-            connection.connection.backup(target)
-            target.close()
+            shutil.copyfile(copy, self.path)
             self.url = f"sqlite:///{self.path}"
         else:  # the PostgreSQL test database itself: the demo is committed there
             db = settings.DATABASES["default"]
@@ -145,6 +147,15 @@ class Database:
                 c.execute("DELETE FROM exchange_importjob WHERE id = %s", [job_id])
 
 
+@pytest.fixture(scope="module")
+def sqlite_copy(django_db_setup, django_db_blocker, tmp_path_factory):
+    """SQLite: a file copy of the test database, made before any test's transaction begins."""
+    if connection.vendor != "sqlite":
+        return None
+    with django_db_blocker.unblock():
+        return backup_test_database(tmp_path_factory.mktemp("yiwang-copy") / "yiwang.sqlite3")
+
+
 def run_cli(db, tmp, *args):
     env = {**os.environ, "DATABASE_URL": db.url, "YIWANG_VAR_DIR": str(tmp), "PYTHONUNBUFFERED": "1",
            "YIWANG_IMPORT_INLINE": "1"}
@@ -152,9 +163,9 @@ def run_cli(db, tmp, *args):
 
 
 @pytest.mark.skipif(not YIWANG.exists(), reason="the yiwang console script is not installed in this venv")
-def test_a_killed_import_process_leaves_no_person_of_the_file(db, capsys):
+def test_a_killed_import_process_leaves_no_person_of_the_file(sqlite_copy, db, capsys):
     tmp = Path(tempfile.mkdtemp(prefix="yiwang-kill-"))
-    database = Database(tmp)
+    database = Database(tmp, sqlite_copy)
     persons_before = database.query("SELECT COUNT(*) FROM people_person")[0][0]
     households = 30_000  # 60,000 rows: 30 batches of 2,000 — over a second to write even at 50,000 rows/s
     hashes = big_ledger(tmp / "BIG.xlsx", households)
@@ -167,8 +178,15 @@ def test_a_killed_import_process_leaves_no_person_of_the_file(db, capsys):
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=slave, cwd=tmp)
     os.close(slave)
     progress, out, killed_at, job_id, mark = "", b"", None, None, None
+    # what the job row says meanwhile, read by this process (which shares no cache with the CLI)
+    newest = database.query("SELECT COALESCE(MAX(id), 0) FROM exchange_importjob")[0][0]
+    rows_seen, polled = [], 0.0
     try:
         while proc.poll() is None and time.perf_counter() - started < 300:
+            if time.perf_counter() - polled > 0.2:
+                polled = time.perf_counter()
+                rows_seen += database.query("SELECT status, progress FROM exchange_importjob WHERE id > %s AND "
+                                            "original_name = 'BIG.xlsx'", [newest])
             ready, _, _ = select.select([master, proc.stdout], [], [], 0.05)
             if master in ready:
                 try:
@@ -210,6 +228,25 @@ def test_a_killed_import_process_leaves_no_person_of_the_file(db, capsys):
         assert database.query("SELECT status FROM exchange_importjob WHERE id = %s", [job_id]) == [("committing",)]
         if database.vendor == "sqlite":
             assert database.query("PRAGMA integrity_check") == [("ok",)]
+
+        # the row carried the progress as it went: the check's pass 1 counting up, and on PostgreSQL the
+        # write passes too (SQLite has one writer: the import's own write pass holds it)
+        seen = [(status, p["phase"], p["done"], p["total"]) for status, p in
+                ((status, json.loads(p) if isinstance(p, str) else p) for status, p in rows_seen) if p]
+        assert any(st == "checking" and ph == "check" and 0 < done < total for st, ph, done, total in seen), seen
+        if database.vendor != "sqlite":
+            assert any(ph == "write" and 0 < done < total for _, ph, done, total in seen), seen
+
+        # the killed job is not left 导入中: silent past the limit, the sweep marks it failed, data unchanged
+        sweep = [str(YIWANG), "exchange", "sweep", "--older-than"]
+        alive = subprocess.run([*sweep, "600"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp)
+        assert alive.returncode == 0 and "failed: 0" in alive.stdout, (alive.stdout, alive.stderr)
+        time.sleep(3.5)
+        swept = subprocess.run([*sweep, "3"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp)
+        assert swept.returncode == 0 and f"#{job_id}" in swept.stdout, (swept.stdout, swept.stderr[-2000:])
+        assert database.query("SELECT status, file_error FROM exchange_importjob WHERE id = %s", [job_id]) == [
+            ("failed", "后台任务中断，数据未改变，请重新导入")]
+        assert database.query("SELECT COUNT(*) FROM people_person")[0][0] == persons_before
 
         # and the next import goes in (no lock, no half-state left behind); on the shared PostgreSQL
         # test database as a dry run only (it writes and rolls back), so later tests see the demo as it was

@@ -9,6 +9,7 @@ tests run it inline. Exports honour scope and masking; a full-ID export is allow
 import hashlib
 import json
 import logging
+import time
 import traceback
 
 from django.core.cache import cache
@@ -21,8 +22,9 @@ from yiwang.core.errors import ActionError
 from yiwang.core.permissions import require
 
 from . import engine
-from .jobs import error_workbook, progress_key, read_file
+from .jobs import error_workbook, read_file
 from .models import ImportJob
+from .progress import CACHE_SECONDS, EMPTY, Reporter, progress_key
 from .reader import max_bytes
 from .sheets import Context, get_sheet
 from .workbook import rows_workbook
@@ -53,13 +55,6 @@ def _ctx(job, by, commit):
     return Context(user=by, region=job.region, commit=commit, partial=job.partial)
 
 
-def _progress_for(job):
-    def report(phase, done, total):
-        cache.set(progress_key(job.pk), {"phase": phase, "done": done, "total": total}, 3600)
-
-    return report
-
-
 def check(job: ImportJob, *, by) -> ImportJob:
     """Dry run: every row checked and written inside a transaction that is rolled back."""
     require(by, get_sheet(job.sheet).change_permission, job.region_path, action="exchange.check", obj=job)
@@ -83,17 +78,21 @@ def _run(job, *, by, commit):
     sheet = get_sheet(job.sheet)
     if not commit:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CHECKING)
-    cache.set(progress_key(job.pk), {"phase": "start", "done": 0, "total": 0}, 3600)
+    report = Reporter(job.pk)
     try:
-        result = engine.run(sheet, read_file(job), _ctx(job, by, commit), progress=_progress_for(job))
+        report("start", 0, 0)
+        result = engine.run(sheet, read_file(job), _ctx(job, by, commit), progress=report)
     except Exception as e:  # the engine's transaction has rolled back: nothing was written
         log.exception("import %s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED,
-                                                   file_error=f"导入出错，未写入任何数据：{e}"[:500])
+                                                   file_error=f"导入出错，未写入任何数据：{e}"[:500],
+                                                   progress={**EMPTY, "phase": "done", "at": time.time()})
         audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job, allowed=False,
                      reason=traceback.format_exception_only(e)[-1][:400])
         job.refresh_from_db()
         return job
+    finally:
+        report.close()
     job.total_rows, job.counts, job.seconds = result.total_rows, result.counts, result.seconds
     job.issues = [i.as_dict() for i in result.issues[:1000]]
     if len(result.issues) > 1000:  # every issue is kept for the error workbook; the page shows the first 1000
@@ -110,13 +109,14 @@ def _run(job, *, by, commit):
         job.checked_at = now
         bad = result.file_error or (result.issues and not job.partial)
         job.status = ImportJob.Status.REJECTED if bad else ImportJob.Status.CHECKED
+    job.progress = {"phase": "done", "done": job.total_rows, "total": job.total_rows, "at": time.time()}
     with transaction.atomic():
         job.save()
         audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job,
                      changes={"counts": [None, job.counts], "sha256": [None, job.sha256],
                               "issues": [None, job.issue_count], "rows": [None, job.total_rows]},
                      reason=job.file_error)
-    cache.set(progress_key(job.pk), {"phase": "done", "done": job.total_rows, "total": job.total_rows}, 3600)
+    cache.set(progress_key(job.pk), job.progress, CACHE_SECONDS)
     return job
 
 

@@ -1,5 +1,6 @@
-"""Helpers around import jobs that write nothing: progress in the cache, reading the kept file, the
-error workbook, and who may export full personal data. (Writes are in ``actions``.)"""
+"""Helpers around import jobs that write nothing: a job's progress (from the cache or the job row),
+reading the kept file, the error workbook, and who may export full personal data. (Writes are in
+``actions``; the running task's progress is written by ``progress.Reporter``.)"""
 import io
 import json
 
@@ -9,16 +10,18 @@ from yiwang.core.errors import ActionError
 from yiwang.core.permissions import allowed
 
 from .models import ImportJob
+from .progress import EMPTY, progress_key
 from .reader import open_sheet
 from .sheets import get_sheet
 
 
-def progress_key(job_id):
-    return f"yiwang:exchange:job:{job_id}:progress"
-
-
-def get_progress(job_id):
-    return cache.get(progress_key(job_id)) or {"phase": "", "done": 0, "total": 0}
+def get_progress(job):
+    """What the job's task last reported: the newer of the cache's entry (written at every report, seen
+    by this process or those sharing its cache) and the job row's (written every second or so, seen by
+    every process). ``job`` may be an id: then the cache only (the CLI, polling its own run)."""
+    cached = cache.get(progress_key(job if isinstance(job, int) else job.pk))
+    found = [p for p in (cached, None if isinstance(job, int) else job.progress) if p]
+    return dict(max(found, key=lambda p: p.get("at") or 0)) if found else dict(EMPTY)
 
 
 def read_file(job):

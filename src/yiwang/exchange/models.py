@@ -75,6 +75,12 @@ class ImportJob(models.Model):
     committed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     seconds = models.FloatField("耗时（秒）", default=0)
+    # what the running task last reported ({"phase", "done", "total", "at"}), written by the task itself
+    # (throttled, ``progress.Reporter``) so any server process can show it, with or without a shared cache
+    progress = models.JSONField("进度", default=dict, blank=True)
+    # when the running task last wrote its progress: a job running but silent for EXCHANGE_STALE_MINUTES
+    # lost its worker (killed, crashed) and is marked failed (``tasks.sweep_stale_jobs``)
+    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
 
     scope = Scope(path_lookup="region_path", module="people")  # the household ledger's; see ImportJobQuerySet
     objects = ImportJobQuerySet.as_manager()
@@ -92,6 +98,8 @@ class ImportJob(models.Model):
 
     def get_absolute_url(self):
         return reverse("exchange:job_detail", args=[self.pk])
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
 
     @property
     def finished(self):

@@ -1,6 +1,14 @@
-"""What the job page's progress bar says, from what the running job reports — and nothing more.
+"""What a running job reports (``Reporter``) and what the job page's progress bar says from it — and
+nothing more.
 
-The engine reports ``(phase, done, total)`` (``actions._progress_for``, kept in the cache):
+The engine reports ``(phase, done, total)``; ``Reporter`` keeps each report in the cache at once (the
+fast path: one process, or several sharing Redis) and writes it to the job row (``progress``,
+``heartbeat_at``) at most every ``DB_EVERY`` seconds and on each change of phase, so a page served by
+another process without a shared cache still reads it (``jobs.get_progress`` takes the newer of the
+two). The row is written through a connection of its own in autocommit, never inside the engine's
+transaction (there it would be invisible until the end, and rolled back by a dry run). On SQLite, which
+has one writer at a time, that write never waits: while the import's write pass holds the database it
+is skipped, so the row's figures stand still during that pass (the cache still moves).
 
 - ``start``: the file is being opened and read;
 - ``check``: pass 1, every 5,000 rows; ``total`` is the sheet's height as the file stores it
@@ -14,11 +22,70 @@ the passes and shows 100 % only when the job has finished. While nothing has bee
 is indeterminate (no width is claimed). ``views.job_commit`` marks a confirmed job ``queued`` until the
 worker picks it up, so the page keeps polling instead of showing the preview again.
 """
+import logging
 import time
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.utils import timezone
 
 from .models import ImportJob
 
+log = logging.getLogger("yiwang.exchange")
 QUEUED_PATIENCE = 120  # seconds a confirmed job may wait for its worker before the page says so
+DB_EVERY = 1.0  # seconds between two progress writes to the job row (a change of phase is written at once)
+CACHE_SECONDS = 3600
+EMPTY = {"phase": "", "done": 0, "total": 0}
+
+
+def progress_key(job_id):
+    return f"yiwang:exchange:job:{job_id}:progress"
+
+
+class Reporter:
+    """The ``progress(phase, done, total)`` callback of one run of one job. Call ``close`` at the end."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.phase, self.written, self.side = None, 0.0, None
+
+    def __call__(self, phase, done, total, **extra):
+        entry = {"phase": phase, "done": done, "total": total, "at": time.time(), **extra}
+        cache.set(progress_key(self.job_id), entry, CACHE_SECONDS)
+        if phase != self.phase or entry["at"] - self.written >= DB_EVERY:
+            self.phase = phase
+            if self._store(entry):
+                self.written = entry["at"]
+
+    def _store(self, entry):
+        """Write ``entry`` to the row if it can be done without waiting; False when it was skipped."""
+        try:
+            if self.side is None:
+                self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+                with self.side.cursor() as cursor:
+                    if self.side.vendor == "sqlite":
+                        cursor.execute("PRAGMA busy_timeout = 0")  # SQLite's one writer may be this job's own pass
+                    elif self.side.vendor == "postgresql":
+                        cursor.execute("SET lock_timeout = '1s'")
+            ops = self.side.ops
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET progress = %s, heartbeat_at = %s "
+                    f"WHERE id = %s AND status IN ({', '.join(['%s'] * len(ImportJob.RUNNING))})",
+                    [ops.adapt_json_value(entry, None), ops.adapt_datetimefield_value(timezone.now()), self.job_id,
+                     *[str(s) for s in ImportJob.RUNNING]])
+            return True
+        except DatabaseError as e:  # locked (SQLite's writer is busy), or a test's uncommitted job: the cache has it
+            log.debug("progress of import %s not stored: %s", self.job_id, e)
+            return False
+
+    def close(self):
+        if self.side is not None:
+            raw = self.side.connection
+            self.side.close()
+            if raw is not None and self.side.is_in_memory_db():  # Django keeps those open; this one is ours
+                raw.close()
+            self.side = None
 
 
 def running(job, progress):

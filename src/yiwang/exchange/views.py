@@ -17,6 +17,7 @@ from . import actions, jobs, tasks
 from .filtersets import ImportJobFilterSet
 from .forms import UploadForm
 from .models import ImportJob
+from .progress import CACHE_SECONDS, progress_key
 from .progress import describe as describe_progress
 from .sheets import all_sheets, get_sheet
 from .tables import ImportJobTable
@@ -46,6 +47,10 @@ class JobListView(ScopedListView):
     def get_queryset(self):
         return super().get_queryset().select_related("region", "created_by")
 
+    def get(self, request, *args, **kwargs):
+        tasks.sweep_stale_jobs()  # jobs whose worker died are listed as failed, not as running forever
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["sheets"] = all_sheets()
@@ -71,10 +76,16 @@ class UploadView(ActionFormView):
 
     def perform(self, form):
         d = form.cleaned_data
-        job = actions.upload(sheet_key=d["sheet"], data=d["file"].read(), name=d["file"].name, region=d["region"],
-                             by=self.request.user, partial=d["partial"])
-        tasks.dispatch(job, by=self.request.user, commit=False)
-        return job
+        self.job = actions.upload(sheet_key=d["sheet"], data=d["file"].read(), name=d["file"].name,
+                                  region=d["region"], by=self.request.user, partial=d["partial"])
+        return self.job
+
+    def form_valid(self, form):
+        self.job = None
+        response = super().form_valid(form)
+        if self.job is not None:  # uploaded: check it once this response (and its session) is written
+            tasks.dispatch(self.job, by=self.request.user, commit=False, after=response)
+        return response
 
 
 class JobDetailView(ScopedDetailView):
@@ -84,9 +95,12 @@ class JobDetailView(ScopedDetailView):
     def get_queryset(self):
         return super().get_queryset().select_related("region", "created_by", "committed_by")
 
+    def get_object(self, queryset=None):
+        return given_up_if_stale(super().get_object(queryset))
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["progress"] = describe_progress(self.object, jobs.get_progress(self.object.pk))
+        ctx["progress"] = describe_progress(self.object, jobs.get_progress(self.object))
         ctx["sheet"] = sheet = get_sheet(self.object.sheet)
         # the kept file and the error rows of a personal-data sheet hold full ID numbers: offer them
         # only to those allowed to see those (the download itself refuses everyone else)
@@ -97,6 +111,15 @@ class JobDetailView(ScopedDetailView):
 
     def get_breadcrumbs(self):
         return [("导入导出", "/exchange/"), (self.object.original_name, None)]
+
+
+def given_up_if_stale(job):
+    """The job as stored after ``tasks.sweep_stale_jobs`` had a look at it — a write only when the job
+    runs and its task has been silent too long (its worker died)."""
+    if job.status in ImportJob.RUNNING and (job.heartbeat_at or job.created_at) < tasks.stale_cutoff():
+        if tasks.sweep_stale_jobs(job_ids=[job.pk]):
+            job.refresh_from_db()
+    return job
 
 
 def masked_issues(sheet, issues):
@@ -119,8 +142,8 @@ def job_progress(request, pk):
     # SESSION_SAVE_EVERY_REQUEST every request writes its session; on SQLite that write would wait on
     # the running import's transaction — the one thing this page is waiting for.)
     request.session.save = lambda *args, **kwargs: None
-    job = get_scoped_or_404(ImportJob, request.user, pk=pk)
-    progress = describe_progress(job, jobs.get_progress(job.pk))
+    job = given_up_if_stale(get_scoped_or_404(ImportJob, request.user, pk=pk))
+    progress = describe_progress(job, jobs.get_progress(job))
     if not progress["running"] and request.htmx:
         response = HttpResponse("")
         response["HX-Refresh"] = "true"  # reload the page to show the preview or the result
@@ -136,16 +159,20 @@ def job_commit(request, pk):
         return redirect(job)
     if not request.user.has_any(get_sheet(job.sheet).change_permission):
         raise PermissionDenied
-    # until the worker marks the job 导入中, the page must keep polling rather than offer 确认 again
-    cache.set(jobs.progress_key(job.pk), {"phase": "queued", "commit": True, "at": time.time(), "done": 0,
-                                          "total": 0}, 3600)
+    # until the worker marks the job 导入中, the page must keep polling rather than offer 确认 again — in
+    # this process (the cache) and in any other (the row)
+    queued = {"phase": "queued", "commit": True, "at": time.time(), "done": 0, "total": 0}
+    cache.set(progress_key(job.pk), queued, CACHE_SECONDS)
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(progress=queued)
+    response = redirect(job)
     try:
-        tasks.dispatch(job, by=request.user, commit=True)
+        tasks.dispatch(job, by=request.user, commit=True, after=response)
     except (ActionError, PermissionRefused) as e:
-        cache.delete(jobs.progress_key(job.pk))
+        cache.delete(progress_key(job.pk))
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(progress={})
         messages.error(request, e.text)
     # on success the job page says itself whether it is importing or imported
-    return redirect(job)
+    return response
 
 
 def job_file(request, pk):
