@@ -83,7 +83,8 @@ class Reporter:
         if self.side is not None:
             raw = self.side.connection
             self.side.close()
-            if raw is not None and self.side.is_in_memory_db():  # Django keeps those open; this one is ours
+            if raw is not None and self.side.vendor == "sqlite" and self.side.is_in_memory_db():
+                # Django keeps an in-memory database's connections open (tests); this one is ours
                 raw.close()
             self.side = None
 
