@@ -5,7 +5,8 @@ thread of this process so the page can poll its progress; with ``EXCHANGE_INLINE
 runs at once. Correctness never depends on which: the job's state is in the database.
 
 A thread is started only once the request that asked for it has been sent (``after=response``): that
-request still writes its session at the end, and the thread's first writes would otherwise meet it.
+request still writes its session at the end, and the thread's first writes would otherwise meet it;
+while it runs, page views skip their mere session refresh (``core.sqlite.long_writer``).
 A thread whose run raises (before the engine's own error handling could record it) marks its job
 failed rather than leaving it 排队中 with nobody working on it.
 
