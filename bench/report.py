@@ -43,8 +43,8 @@ def render(res):
         "- The product path measured is the one the CLI and the browser run: upload (file kept, hashed) → "
         "dry run (`check`: every row read, parsed, checked, written and rolled back) → `commit` (all of it "
         "again, written for good in one transaction). Rows/s = person rows ÷ wall-clock seconds of that step. "
-        "Commit writes per row the person (ID number and phone Fernet-encrypted, HMAC lookup hashes, pinyin "
-        "initials), its audit entry with field diffs, and per household the household, its audit entry and "
+        "Commit writes per row the person (ID number and phone AES-GCM-encrypted, HMAC lookup hashes, pinyin "
+        "initials — on files of 3,000 rows or more computed by a forked helper process during pass 1), its audit entry with field diffs, and per household the household, its audit entry and "
         "its head.",
         "",
         "## Parse ceilings (the same file, read raw, no checks, nothing written)",
@@ -58,7 +58,7 @@ def render(res):
         "",
         "What any import of this sheet must do, measured piece by piece (rows/s by wall clock, and per CPU-second "
         "of the measuring process): the per-row protection (ID number validated, HMAC lookup hashes of the ID "
-        "number and the phone, both Fernet-encrypted) and the same households, persons and audit entries inserted "
+        "number and the phone, both AES-GCM-encrypted) and the same households, persons and audit entries inserted "
         "by raw SQL on the DB-API cursor (values precomputed, in one transaction, rolled back). \"Combined\" is "
         "what reading with calamine + the protection + the raw insert alone would allow, one after the other "
         "in one process — the best any importer written this way could do here, before it parses a cell.",
@@ -68,7 +68,7 @@ def render(res):
     ]
     crypto = c.get("crypto")
     if crypto:
-        lines.append(f"| ID check + 2 HMAC + 2 Fernet per row | {_n(crypto['rows_per_s'])} | "
+        lines.append(f"| ID check + 2 HMAC + 2 AES-GCM per row | {_n(crypto['rows_per_s'])} | "
                      f"{_n(crypto.get('cpu_rows_per_s'))} | {crypto['seconds']:.1f} |")
     for db, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
         raw = c.get(f"rawwrite_{db}")
@@ -99,9 +99,11 @@ def render(res):
             lines.append(f"| {label} | {name} | **{_n(s['rows_per_s'])}** | {s['seconds']:.1f} | "
                          f"{_n(s['rows'] / cpu if cpu else None)} | {s['rows_per_s'] / cal * 100:.0f} % | {_ratio(s['rows_per_s'], opx)} | {_mb(s)} | {counts} |")
     lines += ["", "Where the time goes (wall / CPU seconds of the importing process; on PostgreSQL the server's own "
-              "CPU is not in it):", "",
-              "| database | step | pass 1: read, parse, check | pass 2: write | write rows/s, first tenth → last tenth |",
-              "|---|---|---|---|---|"]
+              "CPU is not in it; the helper process — the per-row protection, on the other core — apart, with its "
+              "own peak RSS, mostly pages shared with the importing process by fork):", "",
+              "| database | step | pass 1: read, parse, check | pass 2: write | write rows/s, first tenth → last tenth "
+              "| helper: CPU s, peak RSS |",
+              "|---|---|---|---|---|---|"]
     for db, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
         r = res.get(db)
         if not r:
@@ -110,7 +112,8 @@ def render(res):
             p = r[step].get("phases") or {}
             lines.append(f"| {label} | {name} | {p.get('pass1_wall_s', '—')} s / {p.get('pass1_cpu_s', '—')} s | "
                          f"{p.get('pass2_wall_s', '—')} s / {p.get('pass2_cpu_s', '—')} s | "
-                         f"{_n(p.get('write_rows_per_s_first_tenth'))} → {_n(p.get('write_rows_per_s_last_tenth'))} |")
+                         f"{_n(p.get('write_rows_per_s_first_tenth'))} → {_n(p.get('write_rows_per_s_last_tenth'))} | "
+                         f"{r[step].get('helper_cpu_s', '—')} s, {r[step].get('helper_peak_rss_mb', '—')} MB |")
     ixp = res.get("ixp")
     if ixp:
         any_run = next(iter(next(iter(ixp.values())).values()))

@@ -4,7 +4,7 @@ For a workbook of 100,000 households (≈300,000 person rows, the 14 columns of 
 generated once and cached under var/bench/), in one run on this machine:
   - the parse ceilings: the same file read raw by openpyxl (read-only mode) and by python-calamine;
   - the floors of the work every import of this sheet must do: the per-row ID check, keyed hashes and
-    Fernet encryption alone, and the same rows inserted by raw SQL alone (per database);
+    encryption alone, and the same rows inserted by raw SQL alone (per database);
   - the product (upload → dry run → commit, as the CLI and the UI run it) on SQLite (a fresh file under
     var/bench/sqlite/) and on PostgreSQL (the database ``yiwang_bench``, dropped and created anew);
     then a re-import dry run of the same file (every row unchanged: the diff path);

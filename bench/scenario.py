@@ -3,6 +3,7 @@
     python bench/scenario.py OUT.json        # on a copy of a demo database (DATABASE_URL)
     SCENARIO_SRC=/other/checkout/src …      # the same scenario run by another version of the code
     SCENARIO_BATCH=7 …                      # tiny write batches: households spanning batches
+    SCENARIO_PROTECT_MIN=0 …                # the engine's helper process even on these small files
 
 Runs one fixed scenario through the product path (upload → check → commit) on the demo town:
 re-import of a village's export (nothing changes), a file of edits (addresses, grids, phones, status,
@@ -47,6 +48,11 @@ def main(out_path):
     sheet = get_sheet("households")
     if os.environ.get("SCENARIO_BATCH"):  # small batches: households spanning batches
         sheet.batch_size = int(os.environ["SCENARIO_BATCH"])
+    if os.environ.get("SCENARIO_PROTECT_MIN"):  # the engine's helper process on these small files too
+        from yiwang.exchange import engine
+
+        if hasattr(engine, "PROTECT_MIN_ROWS"):
+            engine.PROTECT_MIN_ROWS = int(os.environ["SCENARIO_PROTECT_MIN"])
     record = []
 
     def state(numbers, hashes):

@@ -44,6 +44,10 @@ def django_setup():
 
 def out(**kw):
     kw.setdefault("peak_rss_mb", round(peak_mb(), 1))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the import's helper process, when it ran
+    if children.ru_maxrss:
+        kw.setdefault("helper_peak_rss_mb", round(children.ru_maxrss / 1024, 1))
+        kw.setdefault("helper_cpu_s", round(children.ru_utime + children.ru_stime, 2))
     print(json.dumps(kw, ensure_ascii=False), flush=True)
 
 
@@ -105,21 +109,35 @@ class Phases:
     def install(self):
         from yiwang.exchange import actions
 
-        original = actions._progress_for
+        marks = self.marks
 
-        def progress_for(job):
-            report = original(job)
+        def mark(phase, done, total):
+            marks.append((phase, done, total, time.perf_counter(), time.process_time()))
 
-            def both(phase, done, total):
-                self.marks.append((phase, done, total, time.perf_counter(), time.process_time()))
-                report(phase, done, total)
+        if hasattr(actions, "_progress_for"):  # the engine's progress callback as first written
+            original = actions._progress_for
 
-            return both
+            def progress_for(job):
+                report = original(job)
 
-        actions._progress_for = progress_for
+                def both(phase, done, total, **extra):
+                    mark(phase, done, total)
+                    report(phase, done, total, **extra)
+
+                return both
+
+            actions._progress_for = progress_for
+            return
+
+        class Reporter(actions.Reporter):  # the job's Reporter (exchange.progress)
+            def __call__(self, phase, done, total, **extra):
+                mark(phase, done, total)
+                return super().__call__(phase, done, total, **extra)
+
+        actions.Reporter = Reporter
 
     def begin(self):
-        self.marks = [("begin", 0, 0, time.perf_counter(), time.process_time())]
+        self.marks[:] = [("begin", 0, 0, time.perf_counter(), time.process_time())]
 
     def report(self):
         end = (time.perf_counter(), time.process_time())
@@ -168,7 +186,7 @@ def _file_rows(path):
 
 def crypto_floor(path):
     """The per-row protection every import must pay, alone: the ID number's validation, its keyed
-    hash, Fernet encryption of the ID number and of the phone, the phone's keyed hash."""
+    hash, encryption (core.crypto: AES-GCM) of the ID number and of the phone, the phone's keyed hash."""
     django_setup()
     from yiwang.core import crypto
     from yiwang.core.idnumber import parse_id_number

@@ -11,6 +11,9 @@
   copy of the sheet before pass 2, which unpacks a chunk at a time and writes ``sheet.batch_size`` rows
   at a time. So the peak is the reader's sheet (bounded by the upload limit) plus the keys cross-row
   checks need, and pass 2 adds a few dozen bytes a row.
+- On large files a forked helper process does a sheet's pure per-row write work (``protect``: for
+  households the encryption, keyed hashes and pinyin initials) on the other core while pass 1 goes on;
+  it sees the rows through a pipe, never the database, and if it fails pass 2 does the work itself.
 """
 import collections
 import contextlib
@@ -27,6 +30,11 @@ from .sheets import Context, Sheet
 
 
 KEEP_CHUNK = 1000
+# A sheet may declare ``protect(values)``: pure per-row work of its write (no database), run by a helper
+# process during pass 1 on files of ``PROTECT_MIN_ROWS`` rows or more; its result reaches ``write`` as
+# values["_protect"], and ``write`` must compute the same itself when it is absent. ``protect_warm()``,
+# when declared, runs in the main process before the fork (imports, caches).
+PROTECT_MIN_ROWS = 3000  # below this a helper process costs more than it saves
 
 
 class _DryRunRollback(Exception):
@@ -35,10 +43,13 @@ class _DryRunRollback(Exception):
 
 class _Kept:
     """Accepted rows of pass 1, packed: a queue of zlib-compressed pickles of ``KEEP_CHUNK`` rows each
-    (about 60 bytes a households row), unpacked once and dropped as pass 2 goes."""
+    (about 60 bytes a households row), unpacked once and dropped as pass 2 goes. With a ``_Protector``
+    each packed chunk also goes to its helper process, and pass 2 gets each row back with what the
+    helper derived from it in ``values["_protect"]``."""
 
-    def __init__(self):
+    def __init__(self, protector=None):
         self.chunks, self.pending, self.rows = collections.deque(), [], 0
+        self.protector, self.helped = protector, 0
 
     def add(self, row_no, values):
         self.pending.append((row_no, values))
@@ -48,16 +59,137 @@ class _Kept:
 
     def _pack(self):
         if self.pending:
-            self.chunks.append(zlib.compress(pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL), 1))
+            chunk = zlib.compress(pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            self.chunks.append(chunk)
             self.pending = []
+            if self.protector is not None:
+                self.protector.submit(chunk)
 
     def nbytes(self):
         return sum(len(c) for c in self.chunks)
 
     def __iter__(self):
         self._pack()
+        index = 0
         while self.chunks:
-            yield from pickle.loads(zlib.decompress(self.chunks.popleft()))
+            rows = pickle.loads(zlib.decompress(self.chunks.popleft()))
+            protected = self.protector.result(index) if self.protector is not None else None
+            if protected is not None:
+                self.helped += 1
+                for (_, values), extra in zip(rows, protected):
+                    values["_protect"] = extra
+            index += 1
+            yield from rows
+
+
+class _Protector:
+    """A helper process (fork) that runs ``sheet.protect`` on the kept rows while the main process goes
+    on with pass 1: for the households sheet the pinyin initials, the two encryptions and the phone's
+    keyed hash, ~20 % of an import's CPU, done on the second core. Chunks go to it through a pipe as
+    pass 1 packs them (in memory: clear ID numbers never touch disk) and come back as lists aligned
+    with the chunk's rows: ciphertexts, hashes, initials — nothing in clear. The helper reads no
+    database (a query in it raises) and writes nothing; it only saves the main process work. If it
+    fails, dies or stalls, pass 2 computes what is missing itself, so the outcome is the same either
+    way. Two threads move the bytes so the main process never waits on the pipe."""
+
+    TIMEOUT = 60.0  # seconds a result may be late before pass 2 stops waiting and does the work itself
+
+    def __init__(self, sheet):
+        import multiprocessing
+        import queue
+        import threading
+
+        ctx = multiprocessing.get_context("fork")
+        self._to_child_r, self._to_child_w = ctx.Pipe(duplex=False)
+        self._from_child_r, self._from_child_w = ctx.Pipe(duplex=False)
+        warm = getattr(sheet, "protect_warm", None)
+        if warm is not None:
+            warm()  # imports and caches made before the fork, not in the helper
+        self.process = ctx.Process(target=_protect_loop, name="import-protect", daemon=True,
+                                   args=(sheet, self._to_child_r, self._to_child_w,
+                                         self._from_child_r, self._from_child_w))
+        self.process.start()
+        self._to_child_r.close()
+        self._from_child_w.close()
+        self._outbox, self._results, self._cond = queue.SimpleQueue(), {}, threading.Condition()
+        self._done = False
+        self._sent = 0
+        self._sender = threading.Thread(target=self._send_loop, name="import-protect-send", daemon=True)
+        self._receiver = threading.Thread(target=self._receive_loop, name="import-protect-recv", daemon=True)
+        self._sender.start()
+        self._receiver.start()
+
+    def submit(self, chunk):
+        self._outbox.put(chunk)
+        self._sent += 1
+
+    def _send_loop(self):
+        try:
+            while (chunk := self._outbox.get()) is not None:
+                self._to_child_w.send_bytes(chunk)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self._to_child_w.close()
+
+    def _receive_loop(self):
+        index = 0
+        try:
+            while True:
+                data = self._from_child_r.recv_bytes()
+                with self._cond:
+                    self._results[index] = data
+                    self._cond.notify_all()
+                index += 1
+        except (EOFError, OSError):
+            pass
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def result(self, index):
+        """The helper's list for chunk ``index``, or None (pass 2 then protects those rows itself)."""
+        deadline = time.monotonic() + self.TIMEOUT
+        with self._cond:
+            while index not in self._results and not self._done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.close()
+                    return None
+                self._cond.wait(left)
+            data = self._results.pop(index, None)
+        return pickle.loads(data) if data is not None else None
+
+    def close(self):
+        self._outbox.put(None)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        with contextlib.suppress(OSError):
+            self._from_child_r.close()
+
+
+def _protect_loop(sheet, to_child_r, to_child_w, from_child_r, from_child_w):
+    from django.db import connections
+
+    def no_database(*args, **kwargs):
+        raise RuntimeError("the import's helper process must not use the database")
+
+    for conn in connections.all(initialized_only=True):
+        conn.execute_wrappers.append(no_database)
+    to_child_w.close()  # so that the main process going away ends this loop (EOF)
+    from_child_r.close()
+    gc.disable()
+    protect = sheet.protect
+    try:
+        while True:
+            rows = pickle.loads(zlib.decompress(to_child_r.recv_bytes()))
+            from_child_w.send_bytes(pickle.dumps([protect(values) for _, values in rows],
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    except (EOFError, OSError):
+        pass
 
 
 @dataclass
@@ -70,6 +202,7 @@ class ImportResult:
     file_error: str = ""
     seconds: float = 0.0
     unknown_headers: list = field(default_factory=list)
+    helper_chunks: int = 0  # chunks of rows whose per-row protection the helper process did
 
     @property
     def ok(self):
@@ -83,8 +216,8 @@ class ImportResult:
 
 
 def run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportResult:
-    with _young_gc_only():
-        return _run(sheet, data, ctx, progress=progress)
+    with _young_gc_only(), contextlib.ExitStack() as stack:
+        return _run(sheet, data, ctx, progress=progress, stack=stack)
 
 
 @contextlib.contextmanager
@@ -103,7 +236,7 @@ def _young_gc_only():
             gc.enable()
 
 
-def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportResult:
+def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack) -> ImportResult:
     started = time.perf_counter()
     progress = progress or (lambda phase, done, total: None)
     try:
@@ -115,7 +248,15 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportRes
         return ImportResult(sheet.key, False, ctx.counts, [], total,
                             file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
     seen = 0
-    kept = _Kept()
+    protector = None
+    if getattr(sheet, "protect", None) is not None and total >= PROTECT_MIN_ROWS:
+        try:
+            protector = _Protector(sheet)
+        except OSError:  # no fork here (resource limits): pass 2 does it all
+            protector = None
+        else:
+            stack.callback(protector.close)
+    kept = _Kept(protector)
     rejected = ctx.rejected_rows
     for row_no, cells in rows():
         seen += 1
@@ -165,6 +306,7 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportRes
         pass
     result.committed = ctx.commit
     result.counts = ctx.counts
+    result.helper_chunks = kept.helped
     result.seconds = time.perf_counter() - started
     return result
 

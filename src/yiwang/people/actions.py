@@ -397,26 +397,34 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
         phone = v.get("phone") or ""
         number, gender, birth_date, id_hash = ids[row_no]
         p = existing.get(id_hash)
+        # initials, ID cipher, phone hash, phone cipher: from the engine's helper process when it ran
+        name_initials, id_cipher, phone_hash, phone_cipher = v.get("_protect") or (None,) * 4
         if p is None:
             name = v["name"]
+            if name_initials is None:
+                name_initials, id_cipher = initials(name), crypto.encrypt(number)
+                phone_hash, phone_cipher = crypto.lookup_hash(phone), crypto.encrypt(phone)
             new_people.append((
-                (hh[0], name, initials(name), id_hash, crypto.encrypt(number), number[:6],
-                 number[-4:], gender, birth_date, crypto.lookup_hash(phone),
-                 crypto.encrypt(phone), phone[-4:], v.get("political_status") or Person.Political.MASSES,
+                (hh[0], name, name_initials, id_hash, id_cipher, number[:6],
+                 number[-4:], gender, birth_date, phone_hash,
+                 phone_cipher, phone[-4:], v.get("political_status") or Person.Political.MASSES,
                  v["relation"], v.get("status") or Person.Status.LIVING, v.get("registered_on") or today),
                 v.get("person_tags") or [], hh))
             outcome = "new"
         else:
             before = audit.snapshot(p, PERSON_IMPORT_FIELDS)
-            p.name, p.name_initials, p.relation = v["name"], initials(v["name"]), v["relation"]
+            p.name, p.name_initials, p.relation = v["name"], name_initials or initials(v["name"]), v["relation"]
             if v.get("political_status"):
                 p.political_status = v["political_status"]
             if v.get("status") and v["status"] != p.status:
                 p.status, p.status_changed_on = v["status"], today
             if v.get("registered_on"):
                 p.registered_on = v["registered_on"]
-            if crypto.lookup_hash(phone) != p.phone_hash:
-                p.phone_hash, p.phone_cipher, p.phone_suffix = crypto.lookup_hash(phone), crypto.encrypt(phone), phone[-4:]
+            if phone_hash is None:
+                phone_hash = crypto.lookup_hash(phone)
+            if phone_hash != p.phone_hash:
+                p.phone_hash, p.phone_cipher, p.phone_suffix = (
+                    phone_hash, phone_cipher if phone_cipher is not None else crypto.encrypt(phone), phone[-4:])
             changes = audit.diff(before, audit.snapshot(p, PERSON_IMPORT_FIELDS))
             for secret in ("phone_hash", "phone_cipher", "phone_suffix"):
                 if changes.pop(secret, None) is not None:

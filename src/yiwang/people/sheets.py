@@ -193,6 +193,18 @@ class HouseholdMemberSheet(Sheet):
                             ctx.reject(r, "户号", number, f"同户第 {bad[0]} 行有错误，整户未导入")
 
     # ---- pass 2 ---------------------------------------------------------------------------------
+    def protect(self, v):
+        """What the write of a new person computes from its row alone — pinyin initials, the ID number
+        and the phone encrypted, the phone's keyed hash — done by the engine's helper process while
+        pass 1 goes on (``upsert_member_rows`` uses it, or computes it when absent)."""
+        from .actions import initials
+
+        phone = v.get("phone") or ""
+        return (initials(v["name"]), crypto.encrypt(v["_id"][0]), crypto.lookup_hash(phone), crypto.encrypt(phone))
+
+    def protect_warm(self):
+        self.protect({"name": "张三", "_id": ("150627198803140012",), "phone": "13812345678"})
+
     def write(self, batch, ctx):
         from . import actions
 
