@@ -12,7 +12,8 @@ first; it does nothing when the cases are there), wrk measures for --duration se
     and csrftoken cookies go in a header), its overdue queue (?warning=overdue) and a page deep in the
     list: rows 499,951..500,000 of the newest-first order (what ?page=10000 was), reached as the console's
     较早 link reaches it, by the keyset cursor of row 499,950 (``?older=<cursor>``, looked up in the
-    set-up with one OFFSET query that is not measured);
+    set-up with one OFFSET query that is not measured); each console scenario after 3 s of unmeasured
+    load (``warm_up``), its cold first request timed on its own;
   - the two ceilings, served in the same server by bench/cases/bench_urls.py (bench/cases/
     bench_settings.py; never in the product's URLs): a view that answers at once, and one that does
     one raw INSERT into the same database (a table of its own, emptied when a run starts);
@@ -246,6 +247,15 @@ def wrk(name, url, args, *, method="GET", body=None, cookie=None, regions=None):
     return result
 
 
+def warm_up(url, args, cookie, seconds=3):
+    """wrk for a few seconds, not measured, before a console scenario: its figures are then of a running
+    server, not of each worker's first console requests (templates compiled, per-process caches of the
+    queue counts, choices and region names filled); the cold first request is ``*_first`` below."""
+    env = dict(os.environ, WRK_METHOD="GET", WRK_COOKIE=cookie)
+    subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s", "--timeout",
+                    "30s", "-s", str(HERE / "wrk.lua"), url], env=env, capture_output=True, text=True)
+
+
 def check(port, method, path, *, body=None, cookie=None, expect=b"", refuse=b""):
     """One request by hand before wrk: the answer must be 200, hold ``expect`` and not ``refuse`` (wrk
     counts statuses but cannot see a login page, or a first page instead of a deep one, served with 200)."""
@@ -286,6 +296,7 @@ def measure_postgres(args, env):
             # the deep page must be one: a refused cursor would show the first page (and its message)
             out[f"{name}_first"] = check(server.port, "GET", path, cookie=cookie, expect=b"yw-case-table",
                                          refuse=b'id="yw-cursor-error"' if name == "console_deep" else b"")
+            warm_up(server.url(path), args, cookie)
             out[name] = wrk(f"pg-{name}", server.url(path), args, cookie=cookie)
     out["data"]["cases_after"] = _count_cases(env)
     return out
