@@ -99,8 +99,9 @@ def prepare(with_product):
         from yiwang.cases.models import Case, Category
 
         # the Open311 posts of earlier runs go, so every run starts from the same cases — and the same
-        # share of today's 100,000 case numbers already taken (a clash draws again and costs a write)
-        Case.objects.filter(channel=Case.Channel.OPEN311, description__contains="（压测 ").delete()
+        # share of today's 100,000 case numbers already taken (a clash draws again and costs a write);
+        # their text is stored NFKC-folded, so the full-width "（压测 n）" posted reads "(压测 n)"
+        Case.objects.filter(channel=Case.Channel.OPEN311, description__contains="(压测 ").delete()
         town = Region.objects.get(code="150627105")
         admin = User.objects.get(username="town_admin")
         _, plain = actions.create_api_key(name=f"bench {time.strftime('%Y%m%d-%H%M%S')}", region=town, by=admin)
