@@ -3,7 +3,7 @@ the households sheet (pinyin initials, the ID number and phone encrypted, the ph
 done by a forked helper while pass 1 goes on. What it produced must be exactly what the write pass
 would compute itself, and when the helper fails or touches the database the import is the same.
 
-The thresholds are lowered so that a file of 120 rows goes through the helper in several chunks."""
+The thresholds are lowered so that a file of 240 rows goes through the helper in several chunks."""
 import os
 
 import pytest
@@ -18,7 +18,7 @@ from yiwang.people.actions import initials
 from yiwang.people.models import Household, Person
 from yiwang.people.sheets import HouseholdMemberSheet
 
-ROWS = 120
+ROWS = 240  # with their households, 360 audit entries: over bulk.PG_COPY_ROWS, so COPY on PostgreSQL
 
 
 @pytest.fixture
