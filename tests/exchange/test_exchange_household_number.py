@@ -1,9 +1,5 @@
-"""One 户号 rule for the create form, the create action and the household sheet (people.validators).
-
-The form path is wired; the action (people/actions.py) and the sheet's 户号 column (people/sheets.py)
-belong to the import-speed work and are wired by the lead: their tests are ``xfail(strict=True)`` until
-then, so the day they pass the mark must go.
-"""
+"""One 户号 rule for the create form, the create action and the household sheet (people.validators): a
+number one of them refuses, every other refuses too, with the same Chinese message."""
 import pytest
 from exchange_kit import WLNE, WLNE_GRID1, household_rows, issues_of, registry, run, xlsx
 
@@ -59,8 +55,6 @@ def test_the_create_form_stores_the_normalised_number(login):
     assert Household.objects.filter(number="FORM-77", village__code=WLNE).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="people.actions._clean_number still has its own rule (isalnum accepts 乌兰3号); "
-                                       "the lead wires it to people.validators.clean_household_number")
 def test_the_create_action_refuses_what_the_form_refuses(demo_user):
     from yiwang.areas.models import Region
 
@@ -72,8 +66,6 @@ def test_the_create_action_refuses_what_the_form_refuses(demo_user):
     assert info.value.text == MESSAGE
 
 
-@pytest.mark.xfail(strict=True, reason="people/sheets.py's 户号 column still parses with parse_text(30); the lead "
-                                       "wires it to people.validators.parse_household_number")
 def test_the_household_sheet_refuses_what_the_form_refuses(demo_user):
     user = demo_user("wlne_secretary")
     rows = household_rows("HHNO", len(REFUSED) + 1, members=1)

@@ -20,6 +20,7 @@ from yiwang.core.permissions import require
 from yiwang.core.text import clean_choice, clean_date, clean_phone, clean_text
 
 from .models import DEFAULT_TAGS, Household, Person, Tag
+from .validators import clean_household_number
 
 HOUSEHOLD_FIELDS = ["number", "village", "grid", "address", "registered_on", "closed_on"]
 PERSON_FIELDS = ["name", "household", "gender", "birth_date", "political_status", "relation", "status",
@@ -59,10 +60,7 @@ def _tags(tags, applies_to):
 
 
 def _clean_number(number):
-    number = clean_text(number, field="number", label="户号", max_length=30, required=True)
-    if not number.replace("-", "").isalnum():
-        raise ActionError("户号只能包含字母、数字和短横线", field="number")
-    return number
+    return clean_household_number(number)
 
 
 def create_household(*, number, village, grid=None, address="", registered_on=None, tags=(), by,

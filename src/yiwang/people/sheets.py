@@ -18,6 +18,7 @@ from yiwang.exchange.columns import (
 from yiwang.exchange.sheets import Sheet, register
 
 from .models import Household, Person, Tag
+from .validators import parse_household_number
 
 HOUSEHOLD_KEYS = ("village", "grid", "address", "hh_registered_on", "hh_tags")
 
@@ -44,7 +45,7 @@ class HouseholdMemberSheet(Sheet):
     readme = ("每行一名人员；同一户的多名成员重复填写户号、嘎查村代码、网格代码、地址等户信息。"
               "每户必须且只能有一行“与户主关系”为“户主”。身份证号码列请设为文本格式。")
     columns = [
-        Column("number", "户号", parse_text(30), required=True, example="1506271059990001", note="每户唯一"),
+        Column("number", "户号", parse_household_number, required=True, example="1506271059990001", note="每户唯一"),
         Column("village", "嘎查村代码", parse_code, required=True, example="150627105999",
                aliases=("村代码", "嘎查村编码", "村（社区）代码"), note="12 位统计用区划代码"),
         Column("grid", "网格代码", parse_code, example="15062710599901", aliases=("网格编码",),
