@@ -539,3 +539,38 @@ def test_exchange_pages_on_a_phone(new_page, sign_in, screenshot, url):
     assert page.goto(url).status == 200
     assert page_width(page) <= PHONE["width"] + 2, (url, page_width(page))
     screenshot(page, "phone" + re.sub(r"\W+", "-", url.split("?")[0]).rstrip("-"))
+
+
+def test_the_api_runs_an_import_on_the_background_thread(new_page, sign_in, unique, settings, e2e_server):
+    """POST /api/imports/ answers 202 at once; the check runs on a thread started after that answer was
+    sent (like the pages), the client polls the job, commits it, and the households are there."""
+    settings.EXCHANGE_INLINE = False
+    prefix = unique(f"{WLNE}A").upper()
+    rng = random.Random()
+    rows = [member(f"{prefix}{i:02d}", f"接口{i:02d}甲", "户主", new_id_number(rng)) for i in range(20)]
+    page = sign_in(new_page(), "wlne_secretary")
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    api = page.request
+
+    def wait_for(job_id, status):
+        for _ in range(120):
+            job = api.get(f"{e2e_server.url}/api/imports/{job_id}/").json()
+            if job["status"] == status:
+                return job
+            assert job["status"] not in ("failed", "rejected"), job
+            time.sleep(0.5)
+        raise AssertionError(f"job {job_id} never reached {status}: {job}")
+
+    r = api.post(f"{e2e_server.url}/api/imports/", headers={"X-CSRFToken": csrf, "Referer": e2e_server.url},
+                 multipart={"sheet": "households", "region": WLNE,
+                            "file": {"name": "接口导入.xlsx", "mimeType": XLSX, "buffer": workbook(rows)}})
+    assert r.status == 202, r.text()
+    job_id = r.json()["id"]
+    checked = wait_for(job_id, "checked")
+    assert checked["counts"]["new"] == len(rows)
+    assert not Household.objects.filter(number__startswith=prefix).exists()
+    r = api.post(f"{e2e_server.url}/api/imports/{job_id}/commit/",
+                 headers={"X-CSRFToken": csrf, "Referer": e2e_server.url})
+    assert r.status == 202, r.text()
+    wait_for(job_id, "committed")
+    assert Household.objects.filter(number__startswith=prefix).count() == len(rows)

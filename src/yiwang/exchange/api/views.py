@@ -40,9 +40,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
         jobs.validate_upload_name(d["file"].name)
         job = actions.upload(sheet_key=d["sheet"], data=d["file"].read(), name=d["file"].name, region=region,
                              by=request.user, partial=d["partial"])
-        tasks.dispatch(job, by=request.user, commit=False)
-        job.refresh_from_db()
-        return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        return self._dispatched(request, job, commit=False)
 
     @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"])
@@ -53,9 +51,16 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
         # refused here (403, audited), not later on a worker where nobody would hear of it
         require(request.user, get_sheet(job.sheet).change_permission, job.region_path, action="exchange.commit",
                 obj=job)
-        tasks.dispatch(job, by=request.user, commit=True)
+        return self._dispatched(request, job, commit=True)
+
+    def _dispatched(self, request, job, *, commit):
+        """202 with the job as it stands; a background thread starts once this answer has been sent (as on
+        the pages: the request's own writes at its end would otherwise meet the thread's first ones)."""
+        response = Response(status=status.HTTP_202_ACCEPTED)
+        tasks.dispatch(job, by=request.user, commit=commit, after=response)
         job.refresh_from_db()
-        return Response(ImportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        response.data = ImportJobSerializer(job, context={"request": request}).data
+        return response
 
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
     @action(detail=True, methods=["get"])
