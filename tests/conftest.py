@@ -22,6 +22,20 @@ def pytest_configure(config):
     # a fast hasher: every login in a test costs ~0.5 s with PBKDF2; the policy tests use the validators,
     # not the hash, and production keeps Django's default
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_readers_do_not_lock_the_memory_database, dispatch_uid="yiwang.tests.read_uncommitted")
+
+
+def _readers_do_not_lock_the_memory_database(sender, connection, **kwargs):
+    """SQLite's test database is in memory with a shared cache, where a reader's table lock makes a
+    concurrent writer fail at once ("database table is locked": no busy timeout applies), so a browser
+    test's poll could kill the import thread it watches. A file database in WAL mode, as the embedded
+    default runs, never lets readers block a writer; ``read_uncommitted`` is the shared cache's way to
+    the same (readers take no table locks). Writers still exclude each other, as in production."""
+    if connection.vendor == "sqlite" and "mode=memory" in str(connection.settings_dict.get("NAME", "")):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
 
 
 def pytest_collection_modifyitems(config, items):
