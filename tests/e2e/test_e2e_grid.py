@@ -53,6 +53,8 @@ def test_grid_worker_records_a_visit_with_a_photo_on_a_phone(new_page, sign_in, 
     page.goto(f"/grid/visits/{visit.pk}/")
     img = page.locator("img.img-thumbnail")
     expect(img).to_be_visible()
-    assert img.evaluate("i => i.naturalWidth") > 0  # the thumbnail really loads
+    # the thumbnail really loads (visible is only its box): wait until the image has pixels, as the
+    # dispatch test does; reading naturalWidth at once failed on PostgreSQL while it was still loading
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     expect(page.get_by_role("link", name="转为诉求")).to_be_visible()
     screenshot(page, "grid-visit-375")
