@@ -6,9 +6,9 @@ refused by an import too, with the same Chinese message. It only checks and norm
 reads the database (uniqueness is the action's and the sheet's business).
 """
 import re
-import unicodedata
 
 from yiwang.core.errors import ActionError
+from yiwang.core.text import clean_text
 from yiwang.exchange.columns import CellError, to_text
 
 MAX_LENGTH = 30
@@ -29,13 +29,11 @@ def household_number_problem(text: str) -> str:
     return ""
 
 
-def normalise(value) -> str:
-    return unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
-
-
 def clean_household_number(value) -> str:
-    """The 户号 as stored (NFKC, trimmed), or ``ActionError`` on field ``number`` with the reason."""
-    text = normalise(value)
+    """The 户号 as stored (``clean_text``: NFKC, trimmed, no control characters), or ``ActionError`` on
+    field ``number`` with the reason."""
+    # the length is the rule's to refuse (its message is the sheet's too); clean_text only bounds the input
+    text = clean_text(value, field="number", label="户号", max_length=10_000, required=True)
     problem = household_number_problem(text)
     if problem:
         raise ActionError(problem, field="number")

@@ -29,6 +29,7 @@ from yiwang.areas.models import Region
 from yiwang.core.context import request_context
 from yiwang.core.models import AuditEntry
 from yiwang.core.errors import ActionError, PermissionRefused
+from yiwang.core.text import clean_coordinate
 
 from .. import actions
 from . import lookups
@@ -300,12 +301,11 @@ def _report_region(key: ApiKey, params) -> Region:
 def _point(params):
     """(lat, long) as numbers in range, or None: a bad value is create_case's to refuse, with its message."""
     try:
-        lat, lon = float(str(params.get("lat")).strip()), float(str(params.get("long")).strip())
-    except (TypeError, ValueError):
+        lat = clean_coordinate(params.get("lat"), field="lat", label="纬度", limit=90)
+        lon = clean_coordinate(params.get("long"), field="long", label="经度", limit=180)
+    except ActionError:
         return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return lat, lon
+    return None if lat is None or lon is None else (lat, lon)
 
 
 def _placed(key: ApiKey, params):
