@@ -6,6 +6,7 @@ counts. A job runs in the background (``tasks.dispatch``) so the page can show p
 tests run it inline. Exports honour scope and masking; a full-ID export is allowed only with
 ``pii.reveal`` and is audited as such.
 """
+import contextlib
 import hashlib
 import json
 import logging
@@ -21,7 +22,7 @@ from yiwang.core import audit
 from yiwang.core.errors import ActionError
 from yiwang.core.permissions import require
 
-from . import engine
+from . import engine, plan
 from .jobs import error_workbook, read_file
 from .models import ImportJob
 from .progress import CACHE_SECONDS, EMPTY, Reporter, progress_key
@@ -79,9 +80,18 @@ def _run(job, *, by, commit):
     if not commit:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CHECKING)
     report = Reporter(job.pk)
+    plan_out = plan_in = None
     try:
         report("start", 0, 0)
-        result = engine.run(sheet, read_file(job), _ctx(job, by, commit), progress=report)
+        if getattr(sheet, "plan_fingerprint", None) is not None:
+            # the preview keeps what it learnt for the commit, which uses it if still true (exchange.plan)
+            if commit:
+                with contextlib.suppress(plan.Unusable):
+                    plan_in = plan.Reader(job)
+            else:
+                plan_out = plan.Writer(job)
+        result = engine.run(sheet, read_file(job), _ctx(job, by, commit), progress=report,
+                            plan_out=plan_out, plan_in=plan_in)
     except Exception as e:  # the engine's transaction has rolled back: nothing was written
         log.exception("import %s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED,
@@ -93,6 +103,11 @@ def _run(job, *, by, commit):
         return job
     finally:
         report.close()
+        if commit:
+            plan.discard(job)
+    if commit:
+        log.info("import %s committed %s", job.pk, "from its preview's plan" if result.from_plan else
+                 f"from the file ({result.plan_unused or 'no plan'})")
     job.total_rows, job.counts, job.seconds = result.total_rows, result.counts, result.seconds
     job.issues = [i.as_dict() for i in result.issues[:1000]]
     if len(result.issues) > 1000:  # every issue is kept for the error workbook; the page shows the first 1000
@@ -102,9 +117,11 @@ def _run(job, *, by, commit):
     job.issue_count, job.file_error = len(result.issues), result.file_error
     job.unknown_headers = result.unknown_headers
     now = timezone.now()
-    if commit:
+    if commit and result.committed:
         job.status, job.committed_at = ImportJob.Status.COMMITTED, now
         job.committed_by = by if by is not None and by.is_authenticated else None
+    elif commit:  # the records changed since the preview and the checks now refuse rows: nothing written
+        job.status = ImportJob.Status.REJECTED
     else:
         job.checked_at = now
         bad = result.file_error or (result.issues and not job.partial)

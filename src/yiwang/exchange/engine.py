@@ -47,9 +47,9 @@ class _Kept:
     each packed chunk also goes to its helper process, and pass 2 gets each row back with what the
     helper derived from it in ``values["_protect"]``."""
 
-    def __init__(self, protector=None):
+    def __init__(self, protector=None, plan=None):
         self.chunks, self.pending, self.rows = collections.deque(), [], 0
-        self.protector, self.helped = protector, 0
+        self.protector, self.helped, self.plan = protector, 0, plan
 
     def add(self, row_no, values):
         self.pending.append((row_no, values))
@@ -72,14 +72,32 @@ class _Kept:
         self._pack()
         index = 0
         while self.chunks:
-            rows = pickle.loads(zlib.decompress(self.chunks.popleft()))
+            chunk = self.chunks.popleft()
             protected = self.protector.result(index) if self.protector is not None else None
-            if protected is not None:
-                self.helped += 1
-                for (_, values), extra in zip(rows, protected):
-                    values["_protect"] = extra
+            if self.plan is not None:  # the preview hands its commit each chunk with the helper's result
+                self.plan.chunk(chunk, protected)
             index += 1
-            yield from rows
+            yield from self._rows(chunk, protected)
+
+    def _rows(self, chunk, protected):
+        rows = pickle.loads(zlib.decompress(chunk))
+        if protected is not None:
+            self.helped += 1
+            for (_, values), extra in zip(rows, pickle.loads(protected)):
+                values["_protect"] = extra
+        return rows
+
+
+class _Planned(_Kept):
+    """The rows a preview accepted, read back from its plan (``exchange.plan``) by the commit."""
+
+    def __init__(self, reader):
+        super().__init__()
+        self.reader = reader
+
+    def __iter__(self):
+        for chunk, protected in self.reader.chunks():
+            yield from self._rows(chunk, protected)
 
 
 class _Protector:
@@ -150,7 +168,7 @@ class _Protector:
                 self._cond.notify_all()
 
     def result(self, index):
-        """The helper's list for chunk ``index``, or None (pass 2 then protects those rows itself)."""
+        """The helper's list for chunk ``index``, pickled, or None (pass 2 then protects those rows itself)."""
         deadline = time.monotonic() + self.TIMEOUT
         with self._cond:
             while index not in self._results and not self._done:
@@ -159,8 +177,7 @@ class _Protector:
                     self.close()
                     return None
                 self._cond.wait(left)
-            data = self._results.pop(index, None)
-        return pickle.loads(data) if data is not None else None
+            return self._results.pop(index, None)
 
     def close(self):
         self._outbox.put(None)
@@ -203,6 +220,8 @@ class ImportResult:
     seconds: float = 0.0
     unknown_headers: list = field(default_factory=list)
     helper_chunks: int = 0  # chunks of rows whose per-row protection the helper process did
+    from_plan: bool = False  # a commit that wrote from its preview's plan instead of reading the file again
+    plan_unused: str = ""  # why a commit given a plan read the file again
 
     @property
     def ok(self):
@@ -215,9 +234,18 @@ class ImportResult:
                 "unknown_headers": self.unknown_headers}
 
 
-def run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None) -> ImportResult:
+def run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, plan_out=None, plan_in=None) -> ImportResult:
+    """Import ``data`` (the .xlsx bytes) into ``sheet``: a dry run unless ``ctx.commit``.
+
+    ``plan_out`` (a dry run's ``plan.Writer``) keeps what the dry run learnt for its commit; ``plan_in``
+    (a commit's ``plan.Reader``) is used instead of reading ``data`` again when its fingerprint still
+    holds (``exchange.plan``). Either is closed here whatever happens."""
     with _young_gc_only(), contextlib.ExitStack() as stack:
-        return _run(sheet, data, ctx, progress=progress, stack=stack)
+        if plan_out is not None:
+            stack.callback(plan_out.abort)  # a no-op once closed: a dry run cut short leaves no plan
+        if plan_in is not None:
+            stack.callback(plan_in.close)
+        return _run(sheet, data, ctx, progress=progress, stack=stack, plan_out=plan_out, plan_in=plan_in)
 
 
 @contextlib.contextmanager
@@ -225,7 +253,7 @@ def _young_gc_only():
     """Python's cyclic collector off for the import, the young generations collected by hand every
     few thousand rows. An import holds hundreds of thousands of live objects (the keys of pass 1, the
     rows of a batch); with the automatic collector every full collection walks all of them again,
-    ~20 % of the import's time at 9,000 rows and growing with the file. Cyclic garbage of a batch is
+    ~20 % of the time at 9,000 rows and growing with the file. Cyclic garbage of a batch is
     young, so ``gc.collect(1)`` still frees it."""
     was = gc.isenabled()
     gc.disable()
@@ -236,50 +264,102 @@ def _young_gc_only():
             gc.enable()
 
 
-def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack) -> ImportResult:
+def _fingerprint(sheet, ctx):
+    """What the sheet's per-row checks read besides the file, as a digest (None: the sheet keeps no plan)."""
+    import hashlib
+
+    declared = getattr(sheet, "plan_fingerprint", None)
+    value = declared(ctx) if declared is not None else None
+    if value is None:
+        return None
+    return hashlib.sha256(repr((sheet.key, ctx.partial, value)).encode()).hexdigest()
+
+
+def _from_plan(sheet, reader, ctx, result_note):
+    """The plan's header if the plan may stand for reading the file again, else None (with the reason)."""
+    from .plan import Unusable
+
+    try:
+        header = reader.header()
+    except Unusable as e:
+        result_note.append(str(e))
+        return None
+    if header.get("fingerprint") != _fingerprint(sheet, ctx):
+        result_note.append("what the checks read has changed since the preview")
+        return None
+    return header
+
+
+def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_out=None, plan_in=None) -> ImportResult:
     started = time.perf_counter()
     progress = progress or (lambda phase, done, total: None)
-    try:
-        layout, rows, total = open_rows(data, sheet.columns, preferred_title=sheet.title)
-    except FileRejected as e:
-        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error=e.reason)
-    del data  # the reader has its own copy; the caller passed ours inline
-    if layout.missing_required:
-        return ImportResult(sheet.key, False, ctx.counts, [], total,
-                            file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
-    seen = 0
-    protector = None
-    if getattr(sheet, "protect", None) is not None and total >= PROTECT_MIN_ROWS:
+    header, not_used = None, []
+    if plan_in is not None:
+        header = _from_plan(sheet, plan_in, ctx, not_used)
+    if header is not None:
+        # the preview's pass 1, as it stood before ``finish``: the rows it accepted and the sheet's keys
+        ctx.state.update(header["state"])
+        ctx.issues[:] = header["issues"]
+        ctx.rejected_rows.clear()
+        ctx.rejected_rows.update(header["rejected"])
+        seen, unknown_headers = header["seen"], header["unknown_headers"]
+        kept = _Planned(plan_in)
+        del data
+        progress("check", seen, seen)
+    else:
         try:
-            protector = _Protector(sheet)
-        except OSError:  # no fork here (resource limits): pass 2 does it all
-            protector = None
-        else:
-            stack.callback(protector.close)
-    kept = _Kept(protector)
-    rejected = ctx.rejected_rows
-    for row_no, cells in rows():
-        seen += 1
-        values = sheet.parse(row_no, cells, layout, ctx)
-        if values is not None:
-            sheet.check(row_no, values, ctx)
-            if row_no not in rejected:
-                kept.add(row_no, values)
-        if seen % 5000 == 0:
-            gc.collect(1)
-            progress("check", seen, total)
-    del rows  # the reader's copy of the sheet: pass 2 works from ``kept``
-    if seen == 0:
-        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error="表格中没有数据行（只有表头或全是空行）")
+            layout, rows, total = open_rows(data, sheet.columns, preferred_title=sheet.title)
+        except FileRejected as e:
+            return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error=e.reason)
+        del data  # the reader has its own copy; the caller passed ours inline
+        if layout.missing_required:
+            return ImportResult(sheet.key, False, ctx.counts, [], total,
+                                file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
+        # taken before pass 1 reads anything, so a change during pass 1 can only make the commit read again
+        fingerprint = _fingerprint(sheet, ctx) if plan_out is not None else None
+        seen = 0
+        protector = None
+        if getattr(sheet, "protect", None) is not None and total >= PROTECT_MIN_ROWS:
+            try:
+                protector = _Protector(sheet)
+            except OSError:  # no fork here (resource limits): pass 2 does it all
+                protector = None
+            else:
+                stack.callback(protector.close)
+        kept = _Kept(protector)
+        rejected = ctx.rejected_rows
+        for row_no, cells in rows():
+            seen += 1
+            values = sheet.parse(row_no, cells, layout, ctx)
+            if values is not None:
+                sheet.check(row_no, values, ctx)
+                if row_no not in rejected:
+                    kept.add(row_no, values)
+            if seen % 5000 == 0:
+                gc.collect(1)
+                progress("check", seen, total)
+        del rows  # the reader's copy of the sheet: pass 2 works from ``kept``
+        if seen == 0:
+            return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error="表格中没有数据行（只有表头或全是空行）")
+        unknown_headers = layout.unknown_headers
+        if fingerprint is not None:
+            header = {"fingerprint": fingerprint, "issues": list(ctx.issues), "rejected": set(ctx.rejected_rows),
+                      "seen": seen, "unknown_headers": unknown_headers}
     sheet.finish(ctx)
     ctx.counts["rejected"] = len(ctx.rejected_rows)
     result = ImportResult(sheet.key, False, ctx.counts, sorted(ctx.issues, key=lambda i: i.row), seen,
-                          unknown_headers=layout.unknown_headers)
+                          unknown_headers=unknown_headers, from_plan=isinstance(kept, _Planned),
+                          plan_unused="; ".join(not_used))
     if ctx.issues and not ctx.partial:
         result.seconds = time.perf_counter() - started
         return result
+    if plan_out is not None and header is not None and not ctx.commit:
+        # the cross-row state as ``finish`` found it (it adds only what it learnt from the database)
+        plan_out.header({**header, "state": {k: ctx.state[k] for k in sheet.plan_state if k in ctx.state}})
+        kept.plan = plan_out
 
     # pass 2: the rows kept by pass 1, less those ``finish`` rejected (cross-row checks)
+    rejected = ctx.rejected_rows
     progress("write", 0, seen)
     try:
         with _large_page_cache(), transaction.atomic():
@@ -303,7 +383,8 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack) -> Im
             else:
                 raise _DryRunRollback
     except _DryRunRollback:
-        pass
+        if kept.plan is not None:
+            kept.plan.close()
     result.committed = ctx.commit
     result.counts = ctx.counts
     result.helper_chunks = kept.helped

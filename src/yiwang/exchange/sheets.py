@@ -3,6 +3,7 @@
 A subclass declares ``key``, ``title``, ``module`` (whose permissions govern it), ``columns`` and:
 - ``check(row_no, values, ctx)`` — per-row checks against the database and earlier rows (pass 1);
 - ``finish(ctx)`` — cross-row checks once every row has been seen (e.g. a household without head);
+  it must read the database afresh each time (a commit from the preview's plan runs it again);
 - ``write(batch, ctx)`` — apply a batch of accepted rows through the app's actions, returning
   per-row outcomes "new" / "changed" / "unchanged";
 - ``export_rows(queryset, ctx)`` and ``export_queryset(user)`` — rows for export, masked unless
@@ -57,6 +58,11 @@ class Sheet:
     view_permission = ""
     # rows hold full ID numbers or phones: the kept file and the error workbook are personal data
     personal_data = False
+    # A sheet whose preview may hand its commit what it learnt (``exchange.plan``) declares
+    # ``plan_fingerprint(ctx)``: a value (repr-able) of everything its ``parse`` and ``check`` read
+    # besides the file, equal at the commit only if they would answer every row the same; and in
+    # ``plan_state`` the ``ctx.state`` keys pass 1 fills that ``finish`` and ``write`` need.
+    plan_state = ()
 
     @property
     def change_permission(self):

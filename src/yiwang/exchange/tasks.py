@@ -115,8 +115,10 @@ def stale_cutoff(older_than=None):
 def sweep_stale_jobs(older_than=None, job_ids=None) -> list:
     """Mark failed the running jobs silent for ``older_than`` seconds (default EXCHANGE_STALE_MINUTES);
     returns their ids. ``job_ids`` limits the sweep to those jobs (a job's own page)."""
+    from . import plan
     from .models import ImportJob
 
+    plan.sweep()  # previews' plans older than a day: never confirmed, or their commit died
     cutoff = stale_cutoff(older_than)
     found = ImportJob.objects.filter(_silent_since(cutoff), status__in=ImportJob.RUNNING)
     if job_ids is not None:

@@ -295,13 +295,16 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
     Returns the outcome of each row: "new", "changed" or "unchanged".
 
     New rows — the bulk of a first import — go in as plain tuples through ``core.bulk.insert_rows``
-    (and their audit entries through ``audit.record_rows``); rows that already exist are loaded as
-    model instances and diffed field by field. Across batches ``cache`` keeps per household only
-    (pk, region path, head pk), so memory does not grow with model instances. When the sheet's
-    ``finish`` left ``known_numbers`` / ``known_ids`` in ``cache`` (what exists already), only those
-    are looked up; a row created meanwhile by someone else fails the unique key and the import rolls back.
+    (and their audit entries through ``audit.record_rows``) with primary keys taken ahead
+    (``core.bulk.Ids``): no ``RETURNING``, so ``COPY`` on PostgreSQL, and a new household names its
+    head in its own INSERT when the head's row is in the same batch (else one UPDATE later). Rows that
+    already exist are loaded as model instances and diffed field by field. Across batches ``cache``
+    keeps per household only (pk, region path, head pk), so memory does not grow with model
+    instances. When the sheet's ``finish`` left ``known_numbers`` / ``known_ids`` in ``cache`` (what
+    exists already), only those are looked up; a row created meanwhile by someone else fails the
+    unique key and the import rolls back.
     """
-    from yiwang.core.bulk import insert_rows
+    from yiwang.core.bulk import Ids, insert_rows
 
     today = today or datetime.date.today()
     targets = {v.get("grid") or v["village"] for _, v in batch}
@@ -313,6 +316,8 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
     tags = cache.get("tag_objects")
     if tags is None:
         tags = cache["tag_objects"] = {t.code: t for t in Tag.objects.all()}
+    household_ids = cache.get("household_ids") or cache.setdefault("household_ids", Ids(Household))
+    person_ids_ahead = cache.get("person_ids") or cache.setdefault("person_ids", Ids(Person))
     info = cache.setdefault("hh_info", {})  # 户号 -> [pk, region_path, head pk]
     loaded = {}
     wanted = {v["number"] for _, v in batch if v["number"] not in info}
@@ -326,7 +331,7 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
             h._tag_codes = sorted(t.code for t in h.tag_list)
             loaded[h.number] = h
     audits, hh_outcome = [], {}
-    new_hh, changed_hh, retag_hh = [], [], []  # new_hh: (number, row tuple, tag codes, audit grid)
+    new_hh, changed_hh, retag_hh = [], [], []  # new_hh: [number, row list, tag codes, village id, grid id]
     for _, v in batch:
         number = v["number"]
         if number in info:
@@ -336,8 +341,8 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
         if h is None:
             path = (grid or village).path
             info[number] = [None, path, None]
-            new_hh.append((number, (number, village.pk, grid.pk if grid else None, path, v.get("address") or "",
-                                    v.get("hh_registered_on") or today), v.get("hh_tags") or [],
+            new_hh.append((number, [None, number, village.pk, grid.pk if grid else None, path, v.get("address") or "",
+                                    v.get("hh_registered_on") or today, None], v.get("hh_tags") or [],
                            village.pk, grid.pk if grid else None))
             hh_outcome[number] = "new"
             continue
@@ -357,25 +362,10 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
             h._changes = changes
         hh_outcome[number] = "changed" if changes else "unchanged"
         info[number] = [h.pk, h.region_path, h.head_id]
-    if new_hh:
-        ids = insert_rows(Household, ["number", "village", "grid", "region_path", "address", "registered_on"],
-                          [row for _, row, _, _, _ in new_hh], returning=True)
-        for (number, *_), pk in zip(new_hh, ids):
-            info[number][0] = pk
-    if changed_hh:
-        Household.objects.bulk_update(changed_hh, HH_IMPORT_FIELDS, batch_size=1000)
-    through = Household.tags.through
-    if retag_hh:
-        through.objects.filter(household_id__in=[h.pk for h in retag_hh]).delete()
-    insert_rows(through, ["household", "tag"],
-                [(info[number][0], tags[c].pk) for number, _, codes, _, _ in new_hh for c in codes]
-                + [(h.pk, tags[c].pk) for h in retag_hh for c in h._tag_codes])
-    for number, row, codes, village_id, grid_id in new_hh:
-        audits.append(("people.create_household", "people.Household", info[number][0], number, row[3], {
-            "number": [None, number], "village": [None, str(village_id)],
-            "grid": [None, str(grid_id) if grid_id else None], "tags": [None, codes]}))
-    for h in changed_hh:
-        audits.append(("people.update_household", "people.Household", h.pk, str(h), h.region_path, h._changes))
+    new_hh_row = {}  # 户号 -> its row, for the head to be written in the household's own INSERT
+    for (number, row, *_), pk in zip(new_hh, household_ids.take(len(new_hh))):
+        row[0] = info[number][0] = pk
+        new_hh_row[number] = row
 
     ids = {}  # row -> (number, gender, birth date, keyed hash); the sheet's check derived them already
     for row_no, v in batch:
@@ -403,10 +393,10 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
                 name_initials, id_cipher = initials(name), crypto.encrypt(number)
                 phone_hash, phone_cipher = crypto.lookup_hash(phone), crypto.encrypt(phone)
             new_people.append((
-                (hh[0], name, name_initials, id_hash, id_cipher, number[:6],
+                [None, hh[0], name, name_initials, id_hash, id_cipher, number[:6],
                  number[-4:], gender, birth_date, phone_hash,
                  phone_cipher, phone[-4:], v.get("political_status") or Person.Political.MASSES,
-                 v["relation"], v.get("status") or Person.Status.LIVING, v.get("registered_on") or today),
+                 v["relation"], v.get("status") or Person.Status.LIVING, v.get("registered_on") or today],
                 v.get("person_tags") or [], hh))
             outcome = "new"
         else:
@@ -440,36 +430,59 @@ def upsert_member_rows(batch, *, by, regions, cache, today=None):
             outcome = "changed"
         hh_outcome.pop(v["number"], None)  # a household's own change counts once, on its first row
         if v["relation"] == Person.Relation.HEAD:
-            heads.append((hh, len(new_people) - 1 if p is None else p))
+            heads.append((v["number"], hh, new_people[-1][0] if p is None else p))
         outcomes.append(outcome)
-    person_ids = insert_rows(Person, ["household", "name", "name_initials", "id_hash", "id_cipher", "id_prefix",
-                                      "id_suffix", "gender", "birth_date", "phone_hash", "phone_cipher",
-                                      "phone_suffix", "political_status", "relation", "status", "registered_on"],
-                             [row for row, _, _ in new_people], returning=True)
+    for (row, _, _), pk in zip(new_people, person_ids_ahead.take(len(new_people))):
+        row[0] = pk
+    head_changed = []
+    for number, hh, p in heads:
+        pk = p[0] if isinstance(p, list) else p.pk
+        if hh[2] != pk:
+            hh[2] = pk
+            hh_row = new_hh_row.get(number)
+            if hh_row is not None:  # a household of this batch: its head goes in with it
+                hh_row[7] = pk
+            else:
+                head_changed.append((pk, hh[0]))
+    if new_hh:
+        insert_rows(Household, ["id", "number", "village", "grid", "region_path", "address", "registered_on", "head"],
+                    [row for _, row, _, _, _ in new_hh])
+    if changed_hh:
+        Household.objects.bulk_update(changed_hh, HH_IMPORT_FIELDS, batch_size=1000)
+    through = Household.tags.through
+    if retag_hh:
+        through.objects.filter(household_id__in=[h.pk for h in retag_hh]).delete()
+    insert_rows(through, ["household", "tag"],
+                [(row[0], tags[c].pk) for _, row, codes, _, _ in new_hh for c in codes]
+                + [(h.pk, tags[c].pk) for h in retag_hh for c in h._tag_codes])
+    for number, row, codes, village_id, grid_id in new_hh:
+        audits.append(("people.create_household", "people.Household", row[0], number, row[4], {
+            "number": [None, number], "village": [None, str(village_id)],
+            "grid": [None, str(grid_id) if grid_id else None], "tags": [None, codes]}))
+    for h in changed_hh:
+        audits.append(("people.update_household", "people.Household", h.pk, str(h), h.region_path, h._changes))
+    insert_rows(Person, ["id", "household", "name", "name_initials", "id_hash", "id_cipher", "id_prefix",
+                         "id_suffix", "gender", "birth_date", "phone_hash", "phone_cipher",
+                         "phone_suffix", "political_status", "relation", "status", "registered_on"],
+                [row for row, _, _ in new_people])
     if changed_people:
         Person.objects.bulk_update([p for p, _ in changed_people], PERSON_IMPORT_FIELDS, batch_size=1000)
     pthrough = Person.tags.through
     if retag_people:
         pthrough.objects.filter(person_id__in=[p.pk for p in retag_people]).delete()
     insert_rows(pthrough, ["person", "tag"],
-                [(pk, tags[c].pk) for (_, codes, _), pk in zip(new_people, person_ids) for c in codes]
+                [(row[0], tags[c].pk) for row, codes, _ in new_people for c in codes]
                 + [(p.pk, tags[c].pk) for p in retag_people for c in p._tag_codes])
-    head_changed = []
-    for hh, p in heads:
-        pk = person_ids[p] if isinstance(p, int) else p.pk
-        if hh[2] != pk:
-            hh[2] = pk
-            head_changed.append((pk, hh[0]))
     if head_changed:
         from django.db import connection
 
         table, qn = Household._meta.db_table, connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {qn(table)} SET {qn('head_id')} = %s WHERE {qn('id')} = %s", head_changed)
-    for (row, _, hh), pk in zip(new_people, person_ids):
-        audits.append(("people.add_person", "people.Person", pk, row[1], hh[1], {
-            "name": [None, row[1]], "household": [None, str(hh[0])], "relation": [None, row[13]],
-            "id_suffix": [None, row[6]]}))
+    for row, _, hh in new_people:
+        audits.append(("people.add_person", "people.Person", row[0], row[2], hh[1], {
+            "name": [None, row[2]], "household": [None, str(hh[0])], "relation": [None, row[14]],
+            "id_suffix": [None, row[7]]}))
     for p, hh in changed_people:
         audits.append(("people.update_person", "people.Person", p.pk, str(p), hh[1], p._changes))
     audit.record_rows(audits, by=by)

@@ -25,7 +25,8 @@ def person_search_q(value, prefix=""):
     if value.isascii() and value.isalpha():
         q |= Q(**{f"{prefix}name_initials__startswith": value.upper()})
     if norm[:-1].isdigit() and 1 <= len(norm) <= 4:
-        q |= Q(**{f"{prefix}id_suffix__endswith": norm})
+        # all four digits: an exact match, which the id_suffix index serves; fewer: the ending
+        q |= Q(**{f"{prefix}id_suffix": norm} if len(norm) == 4 else {f"{prefix}id_suffix__endswith": norm})
     return q
 
 

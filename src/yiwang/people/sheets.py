@@ -10,6 +10,7 @@ import datetime
 
 from yiwang.areas.models import Region
 from yiwang.core import crypto
+from yiwang.core.bulk import select_in
 from yiwang.core.errors import ActionError
 from yiwang.core.idnumber import parse_id_number
 from yiwang.exchange.columns import (
@@ -20,6 +21,7 @@ from yiwang.exchange.sheets import Sheet, register
 from .models import Household, Person, Tag
 from .validators import parse_household_number
 
+HH_TABLE, PERSON_TABLE = Household._meta.db_table, Person._meta.db_table
 HOUSEHOLD_KEYS = ("village", "grid", "address", "hh_registered_on", "hh_tags")
 
 
@@ -28,12 +30,6 @@ def _tag_labels(applies_to):
         return {t.name: t.code for t in Tag.objects.filter(applies_to=applies_to)}
 
     return load
-
-
-def _chunks(items, size=5000):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 @register
@@ -68,6 +64,20 @@ class HouseholdMemberSheet(Sheet):
         Column("person_tags", "个人特殊群体", parse_labels(_tag_labels("person")), example="残疾人",
                note="多个用顿号分隔", multiple=True),
     ]
+
+    # the keys of the file that ``finish`` and ``write`` use (``exchange.plan``)
+    plan_state = ("households", "ids", "head_rows", "rows_by_number")
+
+    def plan_fingerprint(self, ctx):
+        """What ``parse`` and ``check`` read besides the file: the regions and grids the user may write
+        to, the special-group tags (labels of the tag columns), the user's scope (``finish`` asks it too)
+        and today (dates after it are refused; blank dates become it)."""
+        regions = sorted((code, r.pk, r.path, r.kind, r.parent_id) for code, r in self._regions(ctx).items())
+        tags = sorted(Tag.objects.values_list("pk", "code", "name", "applies_to"))
+        user = ctx.user
+        scope = None if user is None else (user.pk, user.is_superuser, sorted(user.scope_paths("people.change")),
+                                           sorted(user.scope_paths("people.view")))
+        return (datetime.date.today().isoformat(), ctx.region.pk if ctx.region else None, regions, tags, scope)
 
     # ---- pass 1 ---------------------------------------------------------------------------------
     def _regions(self, ctx):
@@ -150,11 +160,9 @@ class HouseholdMemberSheet(Sheet):
         households = ctx.state.get("households", {})
         ids = ctx.state.get("ids", {})
         head_rows = ctx.state.get("head_rows", set())
-        existing = {}
-        for chunk in _chunks(households):
-            for number, path, head_hash in Household.objects.filter(number__in=chunk).values_list(
-                    "number", "region_path", "head__id_hash"):
-                existing[number] = (path, head_hash)
+        existing = {number: (path, head_hash) for number, path, head_hash in select_in(
+            f"SELECT h.number, h.region_path, p.id_hash FROM {HH_TABLE} h LEFT JOIN {PERSON_TABLE} p "
+            "ON p.id = h.head_id WHERE h.number {in_keys}", households)}
         ctx.state["known_numbers"] = set(existing)  # the write pass looks up only these (and known_ids)
         writable = None if ctx.user is None or ctx.user.is_superuser else ctx.user.scope_paths("people.change")
         for number, entry in households.items():
@@ -174,17 +182,17 @@ class HouseholdMemberSheet(Sheet):
                     ctx.reject(r, "与户主关系", "", f"户 {number} 缺少户主：需要一行“与户主关系”为“户主”")
         readable = None if ctx.user is None or ctx.user.is_superuser else ctx.user.scope_paths("people.view")
         known_ids = ctx.state["known_ids"] = set()
-        for chunk in _chunks(ids):
-            for id_hash, number, path in Person.objects.filter(id_hash__in=chunk).values_list(
-                    "id_hash", "household__number", "household__region_path"):
-                known_ids.add(id_hash)
-                row_no, file_number = ids[id_hash]
-                if number != file_number and row_no not in ctx.rejected_rows:
-                    if readable is None or any(path.startswith(p) for p in readable):
-                        reason = f"该身份证号码已登记在户 {number}，不能在户 {file_number} 重复登记"
-                    else:  # refused all the same, without telling which household outside scope holds it
-                        reason = f"该身份证号码已在您管辖范围以外的地区登记，不能在户 {file_number} 重复登记"
-                    ctx.reject(row_no, "身份证号码", "", reason)
+        for id_hash, number, path in select_in(
+                f"SELECT p.id_hash, h.number, h.region_path FROM {PERSON_TABLE} p JOIN {HH_TABLE} h "
+                "ON h.id = p.household_id WHERE p.id_hash {in_keys}", ids):
+            known_ids.add(id_hash)
+            row_no, file_number = ids[id_hash]
+            if number != file_number and row_no not in ctx.rejected_rows:
+                if readable is None or any(path.startswith(p) for p in readable):
+                    reason = f"该身份证号码已登记在户 {number}，不能在户 {file_number} 重复登记"
+                else:  # refused all the same, without telling which household outside scope holds it
+                    reason = f"该身份证号码已在您管辖范围以外的地区登记，不能在户 {file_number} 重复登记"
+                ctx.reject(row_no, "身份证号码", "", reason)
         if ctx.partial:  # a household is written whole or not at all
             for number, rows in ctx.state.get("rows_by_number", {}).items():
                 bad = [r for r in rows if r in ctx.rejected_rows]
