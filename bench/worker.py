@@ -208,16 +208,17 @@ def crypto_floor(path):
 
 def raw_write(path):
     """The database's share alone: the same households, persons, person audit entries and household
-    audit entries (values precomputed, fake ciphertexts of the real length) inserted by raw SQL on
-    the DB-API cursor — executemany on SQLite, UNNEST arrays on PostgreSQL — in one transaction that
-    is rolled back. Person ids come back with RETURNING, as the import needs them."""
+    audit entries (values precomputed, fake ciphertexts of the real length) inserted by raw SQL on the
+    DB-API cursor the way the import now does — primary keys taken ahead (no RETURNING), each household
+    with its head; executemany on SQLite, binary COPY with the column types set on PostgreSQL — in one
+    transaction that is rolled back (so PostgreSQL's deferred foreign-key checks at COMMIT are not in it)."""
     django_setup()
     import datetime as dt
-    import json as _json
 
     from django.db import connection, transaction
 
     from yiwang.areas.models import Region
+    from yiwang.core.bulk import _json_dumps
 
     rows = _file_rows(path)
     regions = dict(Region.objects.values_list("code", "pk"))
@@ -226,65 +227,67 @@ def raw_write(path):
     for r in rows:
         if r[0] not in households:
             households[r[0]] = (r[0], regions[r[1]], regions.get(r[2]), paths[r[2] or r[1]], r[3], dt.date(2015, 3, 1))
-        persons.append((r[0], r[6], "ZS", os.urandom(32).hex(), "g" * 140, r[7][:6], r[7][-4:], "M",
-                        dt.date(1980, 1, 1), os.urandom(32).hex(), "g" * 100, "5678", "masses", "head", "living",
+        persons.append((r[0], r[6], "ZS", os.urandom(32).hex(), "a1:" + "g" * 64, r[7][:6], r[7][-4:], "M",
+                        dt.date(1980, 1, 1), os.urandom(32).hex(), "a1:" + "g" * 60, "5678", "masses", "head", "living",
                         dt.date(2015, 3, 1)))
     now = dt.datetime.now(dt.timezone.utc)
     pg = connection.vendor == "postgresql"
-    hh_cols = "number, village_id, grid_id, region_path, address, registered_on, is_demo, updated_at"
-    p_cols = ("household_id, name, name_initials, id_hash, id_cipher, id_prefix, id_suffix, gender, birth_date, "
+    hh_cols = "id, number, village_id, grid_id, region_path, address, registered_on, head_id, is_demo, updated_at"
+    p_cols = ("id, household_id, name, name_initials, id_hash, id_cipher, id_prefix, id_suffix, gender, birth_date, "
               "phone_hash, phone_cipher, phone_suffix, political_status, relation, status, registered_on, is_demo, "
               "updated_at")
     a_cols = "at, actor_label, channel, action, model, object_id, object_repr, region_path, changes, allowed, reason"
+    types = {
+        "people_household": ["bigint", "varchar", "bigint", "bigint", "varchar", "varchar", "date", "bigint",
+                             "boolean", "timestamptz"],
+        "people_person": ["bigint", "bigint"] + ["varchar"] * 7 + ["date"] + ["varchar"] * 6 + ["date", "boolean",
+                                                                                             "timestamptz"],
+        "core_auditentry": ["timestamptz"] + ["varchar"] * 7 + ["jsonb", "boolean", "varchar"],
+    }
     t, c = time.perf_counter(), time.process_time()
     try:
         with transaction.atomic(), connection.cursor() as cur:
             raw = cur.cursor  # the DB-API cursor under Django's wrapper
             if not pg:  # the page cache the import sets for its write pass (exchange.engine)
                 raw.execute("PRAGMA cache_size = -65536")
-            hh_rows = [h + (False, now) for h in households.values()]
 
-            def insert(table, cols, data, returning=False, types=None):
+            def first_id(table):
+                raw.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+                return raw.fetchone()[0]
+
+            def insert(table, cols, data):
                 if pg:
-                    casts = ", ".join(f"%s::{t}[]" for t in types)
-                    ids = []
-                    for i in range(0, len(data), 5000):
-                        raw.execute(f"INSERT INTO {table} ({cols}) SELECT * FROM UNNEST({casts})"
-                                    + (" RETURNING id" if returning else ""), [list(x) for x in zip(*data[i:i + 5000])])
-                        if returning:
-                            ids += [x[0] for x in raw.fetchall()]
-                    return ids
+                    from psycopg.types.json import set_json_dumps
+
+                    set_json_dumps(_json_dumps, raw)
+                    with raw.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types(types[table])
+                        for row in data:
+                            copy.write_row(row)
+                    return
                 marks = ", ".join("?" * len(data[0]))
-                if not returning:
-                    raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data)
-                    return []
-                ids, step = [], 32766 // len(data[0])
-                for i in range(0, len(data), step):
-                    chunk = data[i:i + step]
-                    raw.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([f"({marks})"] * len(chunk))
-                                + " RETURNING id", [v for row in chunk for v in row])
-                    ids += [x[0] for x in raw.fetchall()]
-                return ids
+                raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                                [tuple(v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else
+                                       (_json_dumps(v).decode() if isinstance(v, dict) else v) for v in row)
+                                 for row in data])
 
-            def db_rows(data):
-                if pg:
-                    return data
-                return [tuple(str(v) if isinstance(v, (dt.date, dt.datetime)) else v for v in row) for row in data]
-
-            hh_ids = insert("people_household", hh_cols, db_rows(hh_rows), True,
-                            ["varchar", "bigint", "bigint", "varchar", "varchar", "date", "boolean", "timestamptz"])
-            hh_pk = dict(zip(households, hh_ids))
-            p_rows = [(hh_pk[p[0]],) + p[1:] + (False, now) for p in persons]
-            p_ids = insert("people_person", p_cols, db_rows(p_rows), True,
-                           ["bigint"] + ["varchar"] * 7 + ["date"] + ["varchar"] * 6 + ["date", "boolean", "timestamptz"])
-            audit = [(now, "system", "cli", "people.add_person", "people.Person", str(pk), p[1], "/15/1506/",
-                      _json.dumps({"name": [None, p[1]], "household": [None, str(p[0])], "relation": [None, "head"],
-                                   "id_suffix": [None, p[6]]}), True, "") for pk, p in zip(p_ids, p_rows)]
-            audit += [(now, "system", "cli", "people.create_household", "people.Household", str(pk), h[0], h[3],
-                       _json.dumps({"number": [None, h[0]], "village": [None, str(h[1])], "grid": [None, str(h[2])],
-                                    "tags": [None, []]}), True, "") for pk, h in zip(hh_ids, hh_rows)]
-            insert("core_auditentry", a_cols, db_rows(audit), False,
-                   ["timestamptz"] + ["varchar"] * 7 + ["jsonb", "boolean", "varchar"])
+            h0, p0 = first_id("people_household"), first_id("people_person")
+            hh_pk = {number: h0 + i for i, number in enumerate(households)}
+            head = {}
+            p_rows = []
+            for i, p in enumerate(persons):
+                head.setdefault(p[0], p0 + i)
+                p_rows.append((p0 + i, hh_pk[p[0]]) + p[1:] + (False, now))
+            hh_rows = [(hh_pk[h[0]],) + h + (head[h[0]], False, now) for h in households.values()]
+            insert("people_household", hh_cols, hh_rows)
+            insert("people_person", p_cols, p_rows)
+            audit = [(now, "system", "cli", "people.add_person", "people.Person", str(p[0]), p[2], "/15/1506/",
+                      {"name": [None, p[2]], "household": [None, str(p[1])], "relation": [None, "head"],
+                       "id_suffix": [None, p[7]]}, True, "") for p in p_rows]
+            audit += [(now, "system", "cli", "people.create_household", "people.Household", str(h[0]), h[1], h[4],
+                       {"number": [None, h[1]], "village": [None, str(h[2])], "grid": [None, str(h[3])],
+                        "tags": [None, []]}, True, "") for h in hh_rows]
+            insert("core_auditentry", a_cols, audit)
             raise RuntimeError("roll back")
     except RuntimeError:
         pass
@@ -342,7 +345,9 @@ def commit(job_id):
     from yiwang.core.models import AuditEntry
     from yiwang.people.models import Household, Person
 
+    entry = AuditEntry.objects.filter(action="exchange.commit", object_id=str(job.pk)).order_by("-id").first()
     out(task="commit", job=job.pk, rows=job.total_rows, counts=job.counts, seconds=round(s, 3),
+        from_plan=bool(entry and (entry.changes.get("from_plan") or [None, False])[1]),
         rows_per_s=round(job.total_rows / s), rss_before_mb=round(before, 1), phases=phases.report(),
         load=os.getloadavg()[0], households=Household.objects.count(), persons=Person.objects.count(),
         audit_entries=AuditEntry.objects.filter(action__startswith="people.").count())

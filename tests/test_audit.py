@@ -437,6 +437,20 @@ def commit_refused(u):
     return Expect("exchange.commit", job, u("banner_viewer"), allowed=False)
 
 
+def mark_failed_done(u):
+    """The system's sweep gives up on a job whose worker is gone: 失败, audited as the system's."""
+    from yiwang.exchange import actions as exchange_actions
+    from yiwang.exchange.models import ImportJob
+
+    job = _job(u)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CHECKING)
+    assert exchange_actions.mark_failed(job.pk, "后台任务中断，数据未改变，请重新导入") is True
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.file_error == "后台任务中断，数据未改变，请重新导入"
+    assert exchange_actions.mark_failed(job.pk, "再一次") is False  # a finished job is left alone, unaudited
+    return Expect("exchange.interrupted", job, None, {"status": ["checking", "failed"]})
+
+
 def export_done(u):
     r = client_for(u("wlne_secretary")).get("/exchange/export/households/", {"full": "1"})
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -517,6 +531,7 @@ CASES.update({
     "yiwang.exchange.actions.download": (download_done, download_refused),
     "yiwang.exchange.actions.check": (check_done, check_refused),
     "yiwang.exchange.actions.commit": (commit_done, commit_refused),
+    "yiwang.exchange.actions.mark_failed": (mark_failed_done, None),  # the system's own sweep: no user to refuse
     "yiwang.exchange.actions.export": (export_done, export_refused),
     "yiwang.people.actions.upsert_member_rows": (upsert_member_rows_done, upsert_member_rows_refused),
 })

@@ -9,9 +9,15 @@ current time, as ``bulk_create`` would. It sends no signals (neither does ``bulk
 the caller's transaction; the SQL is what ``bulk_create`` sends: on PostgreSQL ``INSERT … SELECT *
 FROM UNNEST(<one array per column>)``, on SQLite multi-row ``INSERT … VALUES`` — each with ``RETURNING``
 the primary keys when asked (SQLite ≥ 3.35 has it) — or, when no keys are needed, ``executemany`` on
-SQLite and ``COPY … FROM STDIN`` on PostgreSQL (psycopg 3's ``cursor.copy``; from ``PG_COPY_ROWS`` rows). Callers pass values already valid for the field (the importer's checks ran first).
+SQLite and a binary ``COPY … FROM STDIN`` on PostgreSQL (psycopg 3's ``cursor.copy`` with the column
+types set; from ``PG_COPY_ROWS`` rows). ``Ids`` hands out primary keys ahead so that rows pointing at
+each other need no ``RETURNING``. JSON is written by orjson. Callers pass values already valid for the
+field (the importer's checks ran first).
+
+``select_in`` looks many keys up with one parameter per chunk.
 """
 import datetime
+import json
 
 import orjson
 from django.db import connections, router
@@ -57,6 +63,68 @@ def _converter(field, connection):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+# field kinds whose values go into a binary COPY as callers give them (psycopg dumps them by the type set)
+_BINARY_AS_IS = PLAIN | {"DateField", "DateTimeField", "JSONField"}
+
+
+def _binary_copy_types(columns, connection):
+    """The PostgreSQL type name of each column for a binary COPY, or None if one is not simple."""
+    adapters = connection.connection.adapters.types
+    names = []
+    for f in columns:
+        kind = f.get_internal_type()
+        if kind not in _BINARY_AS_IS and kind != "GenericIPAddressField":
+            return None
+        if kind == "JSONField" and f.encoder is not None:
+            return None
+        name = f.db_type(connection).split("(")[0].strip()
+        if adapters.get(name) is None:
+            return None
+        names.append(name)
+    return names
+
+
+def _json_dumps(value):
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # what orjson will not write (a Decimal, a non-string key): the standard way
+        return json.dumps(value).encode()
+
+
+def _binary_copy(connection, table, columns, types, rows, tail):
+    """Rows whose ids nobody needs back (audit entries, tag links, and households and persons whose keys
+    were taken ahead, ``Ids``): ``COPY … (FORMAT BINARY)`` with the column types set, the cheapest way
+    in for the server (no text to parse, no INSERT … SELECT to plan) and for us (psycopg packs each row
+    in C; in text format it spent ~5 µs a row looking up how to write each value). JSON goes by orjson."""
+    import ipaddress
+
+    from psycopg.types.json import set_json_dumps
+
+    qn = connection.ops.quote_name
+    ip_columns = [i for i, f in enumerate(columns) if f.get_internal_type() == "GenericIPAddressField"]
+    tail = tuple(tail)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        set_json_dumps(_json_dumps, raw)
+        copy_sql = f"COPY {qn(table)} ({', '.join(qn(f.column) for f in columns)}) FROM STDIN (FORMAT BINARY)"
+        with raw.copy(copy_sql) as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            if not ip_columns:
+                if tail:
+                    for row in rows:
+                        write((*row, *tail))
+                else:
+                    for row in rows:
+                        write(row)
+                return
+            for row in rows:
+                values = [*row, *tail]
+                for i in ip_columns:
+                    values[i] = ipaddress.ip_address(values[i]) if values[i] else None
+                write(values)
+
+
 def _max_rows(connection, width):
     if connection.vendor == "sqlite":
         import sqlite3
@@ -91,6 +159,11 @@ def insert_rows(model, fields, rows, *, returning=False, using=None):
         extra_values.append(now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
                             else f.get_default())
     columns = given + extra
+    if connection.vendor == "postgresql" and not returning and len(rows) >= PG_COPY_ROWS:
+        types = _binary_copy_types(columns, connection)
+        if types is not None:
+            _binary_copy(connection, meta.db_table, columns, types, rows, extra_values)
+            return None
     converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in given) if c is not None]
     tail = [v if v is None or (c := _converter(f, connection)) is None else c(v) for f, v in zip(extra, extra_values)]
     prepared = []
@@ -109,8 +182,7 @@ def insert_rows(model, fields, rows, *, returning=False, using=None):
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not returning and len(prepared) >= PG_COPY_ROWS:
-            # rows whose ids nobody needs back (audit entries, tag links): COPY, the cheapest way in for
-            # the server and for us (no arrays to build, no INSERT … SELECT to plan and run)
+            # a column type the binary COPY above does not take (a decimal): COPY in text
             copy_sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
                 write = copy.write_row
@@ -159,10 +231,13 @@ class Ids:
     higher, as AUTOINCREMENT does); SQLite moves ``sqlite_sequence`` on by itself as they are inserted.
     Use one ``Ids`` per model within one transaction."""
 
-    def __init__(self, model, *, using=None):
+    def __init__(self, model, *, using=None, ahead=0):
         self.model = model
         self.using = using or router.db_for_write(model)
         self._next = None
+        # PostgreSQL: how many keys the first ``take`` fetches at least (what the caller expects to need in
+        # all): one statement for the whole write pass instead of one per batch and model
+        self.ahead, self._pool = ahead, []
 
     def take(self, n):
         if n <= 0:
@@ -174,9 +249,14 @@ class Ids:
         column = self.model._meta.pk.column
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                               [connection.ops.quote_name(table), column, n])
-                return [r[0] for r in cursor.fetchall()]
+                if len(self._pool) < n:
+                    want = max(n - len(self._pool), self.ahead)
+                    self.ahead = 0
+                    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                                   [connection.ops.quote_name(table), column, want])
+                    self._pool.extend(r[0] for r in cursor.fetchall())
+                taken, self._pool = self._pool[:n], self._pool[n:]
+                return taken
             if connection.vendor != "sqlite":
                 raise NotImplementedError(f"Ids: no safe way to take keys ahead on {connection.vendor}")
             if self._next is None:
@@ -213,3 +293,4 @@ def select_in(sql, keys, *, using="default", chunk=50_000):
             cursor.execute(sql.format(in_keys=clause), [param(keys[start:start + chunk])])
             out.extend(cursor.fetchall())
     return out
+

@@ -1,7 +1,8 @@
 """Every write of the exchange app: upload (keep the file), check (dry run), commit, and exports.
 
 ``upload`` stores the file with its hash and size and records the job; ``check`` runs the engine as a
-dry run; ``commit`` runs it for real in one transaction. Each is audited with the file's hash and the
+dry run (keeping its plan for the commit, ``exchange.plan``); ``commit`` runs it for real in one
+transaction; ``mark_failed`` gives up on a job whose worker is gone. Each is audited with the file's hash and the
 counts. A job runs in the background (``tasks.dispatch``) so the page can show progress; the CLI and
 tests run it inline. Exports honour scope and masking; a full-ID export is allowed only with
 ``pii.reveal`` and is audited as such.
@@ -129,12 +130,36 @@ def _run(job, *, by, commit):
     job.progress = {"phase": "done", "done": job.total_rows, "total": job.total_rows, "at": time.time()}
     with transaction.atomic():
         job.save()
-        audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job,
-                     changes={"counts": [None, job.counts], "sha256": [None, job.sha256],
-                              "issues": [None, job.issue_count], "rows": [None, job.total_rows]},
+        changes = {"counts": [None, job.counts], "sha256": [None, job.sha256],
+                   "issues": [None, job.issue_count], "rows": [None, job.total_rows]}
+        if commit:  # whether it wrote what its preview checked (exchange.plan) or read the file again
+            changes["from_plan"] = [None, result.from_plan]
+        audit.record("exchange.commit" if commit else "exchange.check", by=by, obj=job, changes=changes,
                      reason=job.file_error)
     cache.set(progress_key(job.pk), job.progress, CACHE_SECONDS)
     return job
+
+
+def mark_failed(job_id, reason, *, silent_since=None) -> bool:
+    """The system gives up on a running job whose worker is gone (killed, crashed, never started): it
+    becomes 失败 with ``reason`` — never a job that finished meanwhile, nor, with ``silent_since`` (the
+    condition under which the sweep found it), one that reported since — and is audited as
+    ``exchange.interrupted``. Its data is untouched (the engine's one transaction died with the worker).
+    Returns whether it was marked. No user to check: it is the system's own sweep (``tasks``)."""
+    jobs = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING)
+    if silent_since is not None:
+        jobs = jobs.filter(silent_since)
+    with transaction.atomic():
+        was = jobs.values_list("status", flat=True).first()
+        updated = was is not None and jobs.update(
+            status=ImportJob.Status.FAILED, file_error=reason[:500],
+            progress={"phase": "done", "done": 0, "total": 0, "at": time.time()})
+        if updated:
+            audit.record("exchange.interrupted", by=None, obj=ImportJob.objects.get(pk=job_id), reason=reason,
+                         changes={"status": [was, ImportJob.Status.FAILED.value]})
+    if updated:
+        plan.discard(ImportJob(pk=job_id))
+    return bool(updated)
 
 
 def download(job: ImportJob, *, by, errors=False) -> bytes:
@@ -163,4 +188,4 @@ def export(*, sheet_key, queryset, by, full_pii=False) -> bytes:
     return data
 
 
-__all__ = ["upload", "check", "commit", "download", "export"]
+__all__ = ["upload", "check", "commit", "mark_failed", "download", "export"]

@@ -14,6 +14,8 @@
 - On large files a forked helper process does a sheet's pure per-row write work (``protect``: for
   households the encryption, keyed hashes and pinyin initials) on the other core while pass 1 goes on;
   it sees the rows through a pipe, never the database, and if it fails pass 2 does the work itself.
+- A dry run keeps what pass 1 learnt, with the helper's results, as the job's plan (``exchange.plan``);
+  its commit starts from the plan — ``finish`` and pass 2 only — when what the checks read is unchanged.
 """
 import collections
 import contextlib
@@ -253,7 +255,7 @@ def _young_gc_only():
     """Python's cyclic collector off for the import, the young generations collected by hand every
     few thousand rows. An import holds hundreds of thousands of live objects (the keys of pass 1, the
     rows of a batch); with the automatic collector every full collection walks all of them again,
-    ~20 % of the time at 9,000 rows and growing with the file. Cyclic garbage of a batch is
+    ~20 % of the import's time at 9,000 rows and growing with the file. Cyclic garbage of a batch is
     young, so ``gc.collect(1)`` still frees it."""
     was = gc.isenabled()
     gc.disable()

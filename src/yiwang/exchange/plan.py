@@ -25,6 +25,7 @@ same job, and after ``PLAN_HOURS`` by the sweep (``tasks.sweep_stale_jobs``). It
 ``MEDIA_ROOT/imports/plans/`` beside the kept upload (which holds the same data, unencrypted).
 """
 import contextlib
+import logging
 import os
 import pickle
 import struct
@@ -36,6 +37,7 @@ from django.conf import settings
 
 from yiwang.core import crypto
 
+log = logging.getLogger("yiwang.exchange")
 PLAN_FORMAT = 1  # bump when what a plan holds changes: plans of another format are not used
 PLAN_HOURS = 24
 _LEN = struct.Struct(">I")
@@ -54,19 +56,29 @@ def _context(job) -> bytes:
 
 
 def discard(job):
-    with contextlib.suppress(FileNotFoundError):
+    try:
         path_for(job).unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as e:  # left behind, it can only be used for this job's file, and if still true
+        log.warning("import %s: its plan could not be deleted (%s)", job.pk, e)
 
 
 def sweep(hours=PLAN_HOURS) -> int:
     """Delete plans older than ``hours`` (previews never confirmed, or confirmed by a process that died)."""
     cutoff, gone = time.time() - hours * 3600, 0
-    with contextlib.suppress(FileNotFoundError):
-        for path in folder().iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    gone += 1
+    try:
+        paths = list(folder().iterdir())
+    except OSError:  # no folder yet (or none readable): nothing to sweep, and the job sweep goes on
+        return 0
+    for path in paths:
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except OSError as e:
+            if not isinstance(e, FileNotFoundError):
+                log.warning("plan %s could not be swept (%s)", path.name, e)
     return gone
 
 
@@ -78,15 +90,29 @@ class Writer:
     def __init__(self, job):
         self.job, self.context = job, _context(job)
         self.final = path_for(job)
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        discard(job)  # an earlier preview's plan of this job is no longer what the job says
         self.temp = self.final.with_name(f"{self.final.name}.{os.getpid()}.part")
-        self.file = open(self.temp, "wb")
+        self.file = None
+        discard(job)  # an earlier preview's plan of this job is no longer what the job says
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.temp, "wb")
+        except OSError as e:
+            self._give_up(e)
+
+    def _give_up(self, error):
+        # a plan only saves the commit time: a disk that is full or read-only must not fail the preview
+        log.warning("import %s: no plan for its commit (%s)", self.job.pk, error)
+        self.abort()
 
     def _record(self, data: bytes):
+        if self.file is None:
+            return
         sealed = crypto.seal(data, self.context)
-        self.file.write(_LEN.pack(len(sealed)))
-        self.file.write(sealed)
+        try:
+            self.file.write(_LEN.pack(len(sealed)))
+            self.file.write(sealed)
+        except OSError as e:
+            self._give_up(e)
 
     def header(self, header: dict):
         self._record(zlib.compress(pickle.dumps({"format": PLAN_FORMAT, **header},
@@ -98,12 +124,21 @@ class Writer:
 
     def close(self):
         self._record(b"end")
-        self.file.close()
-        os.replace(self.temp, self.final)
+        if self.file is None:
+            return
+        try:
+            self.file.close()
+            os.replace(self.temp, self.final)
+        except OSError as e:
+            self._give_up(e)
+        self.file = None
 
     def abort(self):
-        self.file.close()
-        with contextlib.suppress(FileNotFoundError):
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+            self.file = None
+        with contextlib.suppress(OSError):
             self.temp.unlink()
 
 
@@ -112,8 +147,8 @@ class Unusable(Exception):
 
 
 class Reader:
-    """Reads a plan at the commit: ``header()`` first, then ``chunks()`` yields (packed chunk, the
-    helper's pickled result or None) and checks that the plan was complete."""
+    """Reads a plan at the commit: ``header()`` first (which also checks that every record decrypts and
+    the plan is complete), then ``chunks()`` yields (packed chunk, the helper's pickled result or None)."""
 
     def __init__(self, job):
         self.context = _context(job)
@@ -121,6 +156,8 @@ class Reader:
             self.file = open(path_for(job), "rb")
         except FileNotFoundError:
             raise Unusable("no plan") from None
+        except OSError as e:  # unreadable: the commit reads the file, as without a plan
+            raise Unusable(f"the plan cannot be opened ({e})") from None
 
     def _record(self) -> bytes:
         size = self.file.read(_LEN.size)
@@ -141,6 +178,12 @@ class Reader:
             raise Unusable(f"the plan's header does not read ({type(e).__name__})") from None
         if header.get("format") != PLAN_FORMAT:
             raise Unusable("a plan of another format")
+        # every record decrypts and the end is there, before the commit relies on any of it: a plan found
+        # wanting half-way through the write could only fail the commit, not send it back to the file
+        start = self.file.tell()
+        while self._record() != b"end":
+            pass
+        self.file.seek(start)
         return header
 
     def chunks(self):

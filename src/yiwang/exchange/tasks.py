@@ -19,7 +19,6 @@ import's lock), from ``yiwang exchange sweep`` (cron) and, with Celery, from bea
 import datetime
 import logging
 import threading
-import time
 
 from celery import shared_task
 from django.conf import settings
@@ -61,7 +60,9 @@ def _threaded(job_id, user_id, commit):
     except Exception as e:
         log.exception("background import %s did not run", job_id)
         try:
-            if not _mark_failed(job_id, f"后台任务未能运行，数据未改变，请重新导入（{type(e).__name__}）") and commit:
+            from .actions import mark_failed
+
+            if not mark_failed(job_id, f"后台任务未能运行，数据未改变，请重新导入（{type(e).__name__}）") and commit:
                 _commit_not_started(job_id)
         except Exception:
             log.exception("background import %s: could not record that it did not run", job_id)
@@ -69,24 +70,6 @@ def _threaded(job_id, user_id, commit):
         # the thread ends here: close its own connections (close_old_connections would keep a
         # PostgreSQL connection within CONN_MAX_AGE open, orphaned, until garbage collection)
         connections.close_all()
-
-
-def _mark_failed(job_id, reason, *, only_if_silent_since=None):
-    """Mark a running job failed (never one that finished meanwhile); True if it was."""
-    from yiwang.core import audit
-
-    from .models import ImportJob
-
-    jobs = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING)
-    if only_if_silent_since is not None:  # the same condition as the read that found it: it did not beat since
-        jobs = jobs.filter(_silent_since(only_if_silent_since))
-    was = jobs.values_list("status", flat=True).first()
-    updated = was is not None and jobs.update(status=ImportJob.Status.FAILED, file_error=reason[:500],
-                                              progress={"phase": "done", "done": 0, "total": 0, "at": time.time()})
-    if updated:
-        audit.record("exchange.interrupted", by=None, obj=ImportJob.objects.get(pk=job_id), reason=reason,
-                     changes={"status": [was, ImportJob.Status.FAILED.value]})
-    return bool(updated)
 
 
 def _commit_not_started(job_id):
@@ -102,7 +85,8 @@ def _commit_not_started(job_id):
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKED).update(progress=given_up)
 
 
-def _silent_since(cutoff):
+def silent_since(cutoff):
+    """Jobs that have not reported since ``cutoff`` (no heartbeat, or none yet and created before it)."""
     return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
 
 
@@ -116,15 +100,16 @@ def sweep_stale_jobs(older_than=None, job_ids=None) -> list:
     """Mark failed the running jobs silent for ``older_than`` seconds (default EXCHANGE_STALE_MINUTES);
     returns their ids. ``job_ids`` limits the sweep to those jobs (a job's own page)."""
     from . import plan
+    from .actions import mark_failed
     from .models import ImportJob
 
     plan.sweep()  # previews' plans older than a day: never confirmed, or their commit died
     cutoff = stale_cutoff(older_than)
-    found = ImportJob.objects.filter(_silent_since(cutoff), status__in=ImportJob.RUNNING)
+    found = ImportJob.objects.filter(silent_since(cutoff), status__in=ImportJob.RUNNING)
     if job_ids is not None:
         found = found.filter(pk__in=job_ids)
     return [pk for pk in found.values_list("pk", flat=True)
-            if _mark_failed(pk, STALE_REASON, only_if_silent_since=cutoff)]
+            if mark_failed(pk, STALE_REASON, silent_since=silent_since(cutoff))]
 
 
 def dispatch(job, *, by, commit, after=None):

@@ -42,15 +42,16 @@ DEFAULT_TAGS = [
 class Household(models.Model):
     """户: one registered household with its 户号, address, village and grid."""
 
-    number = models.CharField("户号", max_length=30, unique=True)
+    number = models.CharField("户号", max_length=30)  # unique: Meta.constraints
     village = models.ForeignKey("areas.Region", verbose_name="嘎查村", on_delete=models.PROTECT,
                                 related_name="households")
     grid = models.ForeignKey("areas.Region", verbose_name="网格", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="grid_households")
-    region_path = models.CharField("区域路径", max_length=255, db_index=True, editable=False)
+    region_path = models.CharField("区域路径", max_length=255, editable=False)  # indexed: Meta.indexes
     address = models.CharField("地址", max_length=200, blank=True)
+    # no index: nothing looks households up by their head, and every imported household writes one
     head = models.ForeignKey("Person", verbose_name="户主", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+                             related_name="+", db_index=False)
     tags = models.ManyToManyField(Tag, verbose_name="特殊群体", blank=True, related_name="households")
     registered_on = models.DateField("登记日期")
     closed_on = models.DateField("注销日期", null=True, blank=True)
@@ -63,6 +64,12 @@ class Household(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "户"
         ordering = ["number"]
+        # One index each, as the lookups need (on PostgreSQL unique=/db_index= would add a LIKE twin to
+        # each: the 户号 is matched exactly or by icontains, which no index serves; the region path by
+        # prefix, which the varchar_pattern_ops index serves, equality too). SQLite ignores opclasses.
+        constraints = [models.UniqueConstraint(fields=["number"], name="household_number_uniq")]
+        indexes = [models.Index(fields=["region_path"], opclasses=["varchar_pattern_ops"],
+                                name="household_region_path_idx")]
 
     def __str__(self):
         return self.number
@@ -104,7 +111,7 @@ class Person(models.Model):
 
     household = models.ForeignKey(Household, verbose_name="户", on_delete=models.PROTECT, related_name="members")
     name = models.CharField("姓名", max_length=50)
-    name_initials = models.CharField("拼音首字母", max_length=50, db_index=True, editable=False)
+    name_initials = models.CharField("拼音首字母", max_length=50, editable=False)  # indexed: Meta.indexes
     id_hash = models.CharField(max_length=64, editable=False)  # unique: Meta.constraints
     id_cipher = models.TextField(editable=False)
     id_prefix = models.CharField(max_length=6, editable=False)
@@ -131,10 +138,13 @@ class Person(models.Model):
         ordering = ["household__number", "id"]
         # Declared here rather than with unique=/db_index= on the fields: on PostgreSQL those add a
         # second, varchar_pattern_ops index for LIKE to each, and the keyed hashes and the last four
-        # digits are only ever matched exactly. The phone hash has no index: nothing looks a person up by
+        # digits are only ever matched exactly, the initials only by prefix. The phone hash has no index: nothing looks a person up by
         # phone (each index costs every insert; a town's import writes 300,000 persons).
         constraints = [models.UniqueConstraint(fields=["id_hash"], name="person_id_hash_uniq")]
-        indexes = [models.Index(fields=["id_suffix"], name="person_id_suffix_idx")]
+        indexes = [models.Index(fields=["id_suffix"], name="person_id_suffix_idx"),
+                   # searched by prefix only (ZS… for 张三): the LIKE index alone on PostgreSQL
+                   models.Index(fields=["name_initials"], opclasses=["varchar_pattern_ops"],
+                                name="person_initials_idx")]
 
     def __str__(self):
         return self.name

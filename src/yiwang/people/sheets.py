@@ -77,7 +77,9 @@ class HouseholdMemberSheet(Sheet):
         user = ctx.user
         scope = None if user is None else (user.pk, user.is_superuser, sorted(user.scope_paths("people.change")),
                                            sorted(user.scope_paths("people.view")))
-        return (datetime.date.today().isoformat(), ctx.region.pk if ctx.region else None, regions, tags, scope)
+        # the keyed hashes in the plan are the lookup key's: a changed key (by its own hash) reads again
+        key = crypto.lookup_hash("yiwang import plan")
+        return (datetime.date.today().isoformat(), ctx.region.pk if ctx.region else None, regions, tags, scope, key)
 
     # ---- pass 1 ---------------------------------------------------------------------------------
     def _regions(self, ctx):
@@ -217,7 +219,21 @@ class HouseholdMemberSheet(Sheet):
     def write(self, batch, ctx):
         from . import actions
 
-        return actions.upsert_member_rows(batch, by=ctx.user, regions=self._regions(ctx), cache=ctx.state)
+        state = ctx.state
+        if "person_ids" not in state:
+            # keys for every new household and person of the file at once (``core.bulk.Ids``): what
+            # ``finish`` found registered already is updated, not inserted
+            from yiwang.core.bulk import Ids
+
+            rejected, known_ids = ctx.rejected_rows, state.get("known_ids", set())
+            known_numbers = state.get("known_numbers", set())
+            state["person_ids"] = Ids(Person, ahead=sum(
+                1 for id_hash, (row_no, _) in state.get("ids", {}).items()
+                if id_hash not in known_ids and row_no not in rejected))
+            state["household_ids"] = Ids(Household, ahead=sum(
+                1 for number, entry in state.get("households", {}).items()
+                if number not in known_numbers and any(r not in rejected for r in entry["rows"])))
+        return actions.upsert_member_rows(batch, by=ctx.user, regions=self._regions(ctx), cache=state)
 
     # ---- export ---------------------------------------------------------------------------------
     def export_queryset(self, user):

@@ -55,7 +55,6 @@ class Command(BaseCommand):
 
     def _run(self, fn, job, by):
         import threading
-        import time
 
         done = threading.Event()
         holder = {}
