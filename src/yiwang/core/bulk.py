@@ -16,8 +16,10 @@ field (the importer's checks ran first).
 
 ``select_in`` looks many keys up with one parameter per chunk.
 """
+import contextlib
 import datetime
 import json
+import threading
 
 import orjson
 from django.db import connections, router
@@ -204,6 +206,10 @@ def insert_rows(model, fields, rows, *, returning=False, using=None):
             return ids if returning else None
         if not returning:
             if connection.vendor == "sqlite":
+                pipe = _queued(using)
+                if pipe is not None:  # a pipelined block: the insert thread runs it
+                    pipe.submit(_multi_row_statements(connection, meta.db_table, columns, prepared))
+                    return None
                 cursor.executemany(head + one, prepared)
                 return None
         ids = []
@@ -294,3 +300,124 @@ def select_in(sql, keys, *, using="default", chunk=50_000):
             out.extend(cursor.fetchall())
     return out
 
+
+
+class _Pipeline:
+    """SQLite: a second thread that runs ``insert_rows``' multi-row INSERTs on the caller's connection."""
+
+    def __init__(self, connection):
+        import queue
+        import threading
+
+        self.connection, self.error, self.cancelled = connection, None, False
+        self.owner = threading.get_ident()
+        self.jobs = queue.Queue(maxsize=PIPELINE_DEPTH)
+        connection.execute_wrappers.append(self._before_query)
+        self.thread = threading.Thread(target=self._loop, name="bulk-insert", daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        raw = self.connection.connection  # the sqlite3 connection itself: one statement, one call into C
+        while (statements := self.jobs.get()) is not None:
+            try:
+                if self.error is None and not self.cancelled:
+                    with self.connection.wrap_database_errors:
+                        for sql, params in statements:
+                            raw.execute(sql, params)
+            except BaseException as e:  # raised in the owning thread at its next statement or at the end
+                self.error = e
+            finally:
+                self.jobs.task_done()
+
+    def submit(self, statements):
+        self._raise()
+        self.jobs.put(statements)
+
+    def drain(self):
+        self.jobs.join()
+        self._raise()
+
+    def _raise(self):
+        if self.error is not None:
+            error, self.error = self.error, None
+            self.cancelled = True
+            raise error
+
+    def _before_query(self, execute, sql, params, many, context):
+        # the owner's own statements come after the inserts it queued, as if it had sent those itself
+        if self.owner == threading.get_ident():
+            self.drain()
+        return execute(sql, params, many, context)
+
+    def close(self, ok):
+        if not ok:
+            self.cancelled = True
+        self.jobs.put(None)
+        self.thread.join()
+        self.connection.execute_wrappers.remove(self._before_query)
+        if ok:
+            self._raise()
+
+
+PIPELINE_DEPTH = 8  # batches of statements queued at most
+PIPELINE_SWITCH_SECONDS = 0.0005
+_pipelines = {}
+_statements = {}  # (table, columns, rows) -> the multi-row INSERT, built once
+
+
+def _queued(using):
+    pipe = _pipelines.get(using)
+    return pipe if pipe is not None and pipe.owner == threading.get_ident() else None
+
+
+def _multi_row_statements(connection, table, columns, prepared):
+    qn = connection.ops.quote_name
+    width = len(columns)
+    step = _max_rows(connection, width)
+    out = []
+    for start in range(0, len(prepared), step):
+        chunk = prepared[start:start + step]
+        key = (table, tuple(f.column for f in columns), len(chunk))
+        sql = _statements.get(key)
+        if sql is None:
+            one = "(" + ", ".join(["?"] * width) + ")"
+            sql = _statements[key] = (f"INSERT INTO {qn(table)} ({', '.join(qn(f.column) for f in columns)}) "
+                                      f"VALUES {', '.join([one] * len(chunk))}")
+        out.append((sql, [v for values in chunk for v in values]))
+    return out
+
+
+@contextlib.contextmanager
+def pipelined(using="default"):
+    """Within this block (inside the caller's transaction), on SQLite, ``insert_rows`` without
+    ``RETURNING`` hands its rows, as multi-row INSERTs, to a second thread on the same connection and
+    returns at once: SQLite stores one batch (in C, the GIL released for the whole statement) while this
+    thread prepares the next in Python, on the other core. ``executemany`` would release and retake the
+    GIL for every row, which two busy threads turn into waits. Any other statement of this thread first
+    waits for the queued inserts (a Django execute wrapper), so statements run in the order written; an
+    insert's error is raised in this thread at its next statement or at the end of the block, which
+    returns only once every insert is in. On PostgreSQL it does nothing: there the server, on the same
+    two cores, was the limit and a second client thread made the commit slower (decision 0012)."""
+    import sys
+
+    connection = connections[using]
+    if connection.vendor != "sqlite" or using in _pipelines:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("pipelined() must run inside the transaction that the rows are written in")
+    # the insert thread needs the GIL back for a moment after each statement; by default this thread,
+    # busy with Python, would hand it over only every 5 ms
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(PIPELINE_SWITCH_SECONDS)
+    pipe = _pipelines[using] = _Pipeline(connection)
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        del _pipelines[using]
+        try:
+            pipe.close(ok)
+        finally:
+            sys.setswitchinterval(interval)

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from yiwang.core.bulk import pipelined
+
 from .reader import FileRejected, open_rows
 from .sheets import Context, Sheet
 
@@ -364,7 +366,7 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_
     rejected = ctx.rejected_rows
     progress("write", 0, seen)
     try:
-        with _large_page_cache(), transaction.atomic():
+        with _large_page_cache(), transaction.atomic(), pipelined():
             batch, done = [], 0
             for row_no, values in kept:
                 if row_no in rejected:

@@ -49,9 +49,10 @@ class Household(models.Model):
                              related_name="grid_households")
     region_path = models.CharField("区域路径", max_length=255, editable=False)  # indexed: Meta.indexes
     address = models.CharField("地址", max_length=200, blank=True)
-    # no index: nothing looks households up by their head, and every imported household writes one
+    # indexed although nothing looks households up by their head: SQLite, whose foreign keys are
+    # checked at commit, finds a household naming a person inserted after it (a head, in an import) by it
     head = models.ForeignKey("Person", verbose_name="户主", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+", db_index=False)
+                             related_name="+")
     tags = models.ManyToManyField(Tag, verbose_name="特殊群体", blank=True, related_name="households")
     registered_on = models.DateField("登记日期")
     closed_on = models.DateField("注销日期", null=True, blank=True)
