@@ -44,12 +44,3 @@ def test_a_block_left_by_an_exception_rolls_back_what_it_queued(db):
             raise RuntimeError("stop")
     assert Tag.objects.count() == before
 
-
-def test_it_must_run_inside_a_transaction(db, monkeypatch):
-    if connection.vendor != "sqlite":
-        pytest.skip("a no-op on PostgreSQL")
-    with monkeypatch.context() as mp:
-        mp.setattr(connection, "in_atomic_block", False)  # as outside the test's own transaction
-        with pytest.raises(RuntimeError, match="inside the transaction"):
-            with bulk.pipelined():
-                pass
