@@ -21,7 +21,7 @@ def test_a_query_after_queued_inserts_sees_them(db):
         assert Tag.objects.filter(code__startswith="pipe").count() == 7500
         bulk.insert_rows(Tag, ["code", "name", "applies_to"], rows("late", 10))
     assert Tag.objects.filter(code__startswith="late").count() == 10  # the block ended with its inserts in
-    assert bulk._pipelines == {}
+    assert bulk._queued("default") is None
 
 
 def test_an_insert_error_reaches_the_caller_and_nothing_stays(db):
@@ -33,7 +33,7 @@ def test_an_insert_error_reaches_the_caller_and_nothing_stays(db):
             bulk.insert_rows(Tag, ["code", "name", "applies_to"], rows("after", 100))
     assert Tag.objects.count() == before
     assert not Tag.objects.filter(code__startswith="after").exists()
-    assert bulk._pipelines == {} and connection.execute_wrappers == []
+    assert bulk._queued("default") is None and connection.execute_wrappers == []
 
 
 def test_a_block_left_by_an_exception_rolls_back_what_it_queued(db):

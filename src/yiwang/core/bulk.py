@@ -52,15 +52,8 @@ def _converter(field, connection):
         adapt, encoder = connection.ops.adapt_json_value, field.encoder
         if encoder is None:
             # JSON text by orjson (≈10× the standard library's encoder, the biggest Python cost of an
-            # import's audit entries); both databases take text for a JSON column. A value orjson
-            # will not write (a Decimal, a non-string key) goes the standard way.
-            def to_json(value):
-                try:
-                    return orjson.dumps(value).decode()
-                except TypeError:
-                    return adapt(value, encoder)
-
-            return to_json
+            # import's audit entries); both databases take text for a JSON column
+            return lambda value: _json_dumps(value).decode()
         return lambda value: adapt(value, encoder)
     return lambda value: field.get_db_prep_save(value, connection)
 
@@ -301,13 +294,11 @@ def select_in(sql, keys, *, using="default", chunk=50_000):
     return out
 
 
-
 class _Pipeline:
     """SQLite: a second thread that runs ``insert_rows``' multi-row INSERTs on the caller's connection."""
 
     def __init__(self, connection):
         import queue
-        import threading
 
         self.connection, self.error, self.cancelled = connection, None, False
         self.owner = threading.get_ident()
@@ -361,28 +352,28 @@ class _Pipeline:
 
 PIPELINE_DEPTH = 8  # batches of statements queued at most
 PIPELINE_SWITCH_SECONDS = 0.0005
-_pipelines = {}
-_statements = {}  # (table, columns, rows) -> the multi-row INSERT, built once
+_pipelines = threading.local()  # alias -> this thread's open pipeline
+_statements = {}  # (table, columns) -> the full-size multi-row INSERT, built once per process
 
 
 def _queued(using):
-    pipe = _pipelines.get(using)
-    return pipe if pipe is not None and pipe.owner == threading.get_ident() else None
+    return getattr(_pipelines, "open", {}).get(using)
 
 
 def _multi_row_statements(connection, table, columns, prepared):
     qn = connection.ops.quote_name
     width = len(columns)
     step = _max_rows(connection, width)
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(f.column) for f in columns)}) VALUES "
+    one = "(" + ", ".join(["?"] * width) + ")"
     out = []
     for start in range(0, len(prepared), step):
         chunk = prepared[start:start + step]
-        key = (table, tuple(f.column for f in columns), len(chunk))
-        sql = _statements.get(key)
-        if sql is None:
-            one = "(" + ", ".join(["?"] * width) + ")"
-            sql = _statements[key] = (f"INSERT INTO {qn(table)} ({', '.join(qn(f.column) for f in columns)}) "
-                                      f"VALUES {', '.join([one] * len(chunk))}")
+        if len(chunk) == step:  # only the full size is kept: the last chunk of each batch varies
+            key = (table, tuple(f.column for f in columns))
+            sql = _statements.get(key) or _statements.setdefault(key, head + ", ".join([one] * step))
+        else:
+            sql = head + ", ".join([one] * len(chunk))
         out.append((sql, [v for values in chunk for v in values]))
     return out
 
@@ -401,7 +392,10 @@ def pipelined(using="default"):
     import sys
 
     connection = connections[using]
-    if connection.vendor != "sqlite" or using in _pipelines:
+    open_here = getattr(_pipelines, "open", None)
+    if open_here is None:
+        open_here = _pipelines.open = {}
+    if connection.vendor != "sqlite" or using in open_here:
         yield
         return
     if not connection.in_atomic_block:
@@ -410,13 +404,13 @@ def pipelined(using="default"):
     # busy with Python, would hand it over only every 5 ms
     interval = sys.getswitchinterval()
     sys.setswitchinterval(PIPELINE_SWITCH_SECONDS)
-    pipe = _pipelines[using] = _Pipeline(connection)
+    pipe = open_here[using] = _Pipeline(connection)
     ok = False
     try:
         yield
         ok = True
     finally:
-        del _pipelines[using]
+        del open_here[using]
         try:
             pipe.close(ok)
         finally:

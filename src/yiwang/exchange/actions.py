@@ -155,10 +155,11 @@ def mark_failed(job_id, reason, *, silent_since=None) -> bool:
             status=ImportJob.Status.FAILED, file_error=reason[:500],
             progress={"phase": "done", "done": 0, "total": 0, "at": time.time()})
         if updated:
-            audit.record("exchange.interrupted", by=None, obj=ImportJob.objects.get(pk=job_id), reason=reason,
+            job = ImportJob.objects.get(pk=job_id)
+            audit.record("exchange.interrupted", by=None, obj=job, reason=reason,
                          changes={"status": [was, ImportJob.Status.FAILED.value]})
     if updated:
-        plan.discard(ImportJob(pk=job_id))
+        plan.discard(job)  # it will not be confirmed: its preview's plan goes too
     return bool(updated)
 
 

@@ -294,6 +294,68 @@ def _from_plan(sheet, reader, ctx, result_note):
     return header
 
 
+@dataclass
+class _PassOne:
+    kept: _Kept  # the accepted rows (from the file, or from the preview's plan)
+    seen: int
+    unknown_headers: list
+    header: dict = None  # what a dry run's plan keeps of pass 1 (None: no plan to keep)
+
+
+def _restore(header, reader, ctx, progress) -> _PassOne:
+    """The preview's pass 1 from its plan, as it stood before ``finish``: the rows it accepted, the
+    sheet's keys, the row issues found so far."""
+    ctx.state.update(header["state"])
+    ctx.issues[:] = header["issues"]
+    ctx.rejected_rows.clear()
+    ctx.rejected_rows.update(header["rejected"])
+    progress("check", header["seen"], header["seen"])
+    return _PassOne(_Planned(reader), header["seen"], header["unknown_headers"])
+
+
+def _pass_one(sheet, data, ctx, *, progress, stack, keep_plan) -> "_PassOne | ImportResult":
+    """Read the file, parse and check every row; an ``ImportResult`` when the file itself is refused."""
+    try:
+        layout, rows, total = open_rows(data, sheet.columns, preferred_title=sheet.title)
+    except FileRejected as e:
+        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error=e.reason)
+    del data  # the reader has its own copy; the caller passed ours inline
+    if layout.missing_required:
+        return ImportResult(sheet.key, False, ctx.counts, [], total,
+                            file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
+    # taken before pass 1 reads anything, so a change during pass 1 can only make the commit read again
+    fingerprint = _fingerprint(sheet, ctx) if keep_plan else None
+    seen = 0
+    protector = None
+    if getattr(sheet, "protect", None) is not None and total >= PROTECT_MIN_ROWS:
+        try:
+            protector = _Protector(sheet)
+        except OSError:  # no fork here (resource limits): pass 2 does it all
+            protector = None
+        else:
+            stack.callback(protector.close)
+    kept = _Kept(protector)
+    rejected = ctx.rejected_rows
+    for row_no, cells in rows():
+        seen += 1
+        values = sheet.parse(row_no, cells, layout, ctx)
+        if values is not None:
+            sheet.check(row_no, values, ctx)
+            if row_no not in rejected:
+                kept.add(row_no, values)
+        if seen % 5000 == 0:
+            gc.collect(1)
+            progress("check", seen, total)
+    del rows  # the reader's copy of the sheet: pass 2 works from ``kept``
+    if seen == 0:
+        return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error="表格中没有数据行（只有表头或全是空行）")
+    header = None
+    if fingerprint is not None:  # the row issues as they stand before ``finish``, which adds its own
+        header = {"fingerprint": fingerprint, "issues": list(ctx.issues), "rejected": set(ctx.rejected_rows),
+                  "seen": seen, "unknown_headers": layout.unknown_headers}
+    return _PassOne(kept, seen, layout.unknown_headers, header)
+
+
 def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_out=None, plan_in=None) -> ImportResult:
     started = time.perf_counter()
     progress = progress or (lambda phase, done, total: None)
@@ -301,65 +363,26 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_
     if plan_in is not None:
         header = _from_plan(sheet, plan_in, ctx, not_used)
     if header is not None:
-        # the preview's pass 1, as it stood before ``finish``: the rows it accepted and the sheet's keys
-        ctx.state.update(header["state"])
-        ctx.issues[:] = header["issues"]
-        ctx.rejected_rows.clear()
-        ctx.rejected_rows.update(header["rejected"])
-        seen, unknown_headers = header["seen"], header["unknown_headers"]
-        kept = _Planned(plan_in)
         del data
-        progress("check", seen, seen)
+        checked = _restore(header, plan_in, ctx, progress)
     else:
-        try:
-            layout, rows, total = open_rows(data, sheet.columns, preferred_title=sheet.title)
-        except FileRejected as e:
-            return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error=e.reason)
-        del data  # the reader has its own copy; the caller passed ours inline
-        if layout.missing_required:
-            return ImportResult(sheet.key, False, ctx.counts, [], total,
-                                file_error=f"缺少必填列：{'、'.join(layout.missing_required)}（表头在第 {layout.header_row} 行）")
-        # taken before pass 1 reads anything, so a change during pass 1 can only make the commit read again
-        fingerprint = _fingerprint(sheet, ctx) if plan_out is not None else None
-        seen = 0
-        protector = None
-        if getattr(sheet, "protect", None) is not None and total >= PROTECT_MIN_ROWS:
-            try:
-                protector = _Protector(sheet)
-            except OSError:  # no fork here (resource limits): pass 2 does it all
-                protector = None
-            else:
-                stack.callback(protector.close)
-        kept = _Kept(protector)
-        rejected = ctx.rejected_rows
-        for row_no, cells in rows():
-            seen += 1
-            values = sheet.parse(row_no, cells, layout, ctx)
-            if values is not None:
-                sheet.check(row_no, values, ctx)
-                if row_no not in rejected:
-                    kept.add(row_no, values)
-            if seen % 5000 == 0:
-                gc.collect(1)
-                progress("check", seen, total)
-        del rows  # the reader's copy of the sheet: pass 2 works from ``kept``
-        if seen == 0:
-            return ImportResult(sheet.key, False, ctx.counts, [], 0, file_error="表格中没有数据行（只有表头或全是空行）")
-        unknown_headers = layout.unknown_headers
-        if fingerprint is not None:
-            header = {"fingerprint": fingerprint, "issues": list(ctx.issues), "rejected": set(ctx.rejected_rows),
-                      "seen": seen, "unknown_headers": unknown_headers}
+        checked = _pass_one(sheet, data, ctx, progress=progress, stack=stack,
+                            keep_plan=plan_out is not None and not ctx.commit)
+        del data
+        if isinstance(checked, ImportResult):
+            return checked
+    kept, seen = checked.kept, checked.seen
     sheet.finish(ctx)
     ctx.counts["rejected"] = len(ctx.rejected_rows)
     result = ImportResult(sheet.key, False, ctx.counts, sorted(ctx.issues, key=lambda i: i.row), seen,
-                          unknown_headers=unknown_headers, from_plan=isinstance(kept, _Planned),
+                          unknown_headers=checked.unknown_headers, from_plan=isinstance(kept, _Planned),
                           plan_unused="; ".join(not_used))
     if ctx.issues and not ctx.partial:
         result.seconds = time.perf_counter() - started
         return result
-    if plan_out is not None and header is not None and not ctx.commit:
-        # the cross-row state as ``finish`` found it (it adds only what it learnt from the database)
-        plan_out.header({**header, "state": {k: ctx.state[k] for k in sheet.plan_state if k in ctx.state}})
+    if checked.header is not None:
+        # the sheet's keys of pass 1 (``finish`` only adds what it learnt from the database, not kept)
+        plan_out.header({**checked.header, "state": {k: ctx.state[k] for k in sheet.plan_state if k in ctx.state}})
         kept.plan = plan_out
 
     # pass 2: the rows kept by pass 1, less those ``finish`` rejected (cross-row checks)
