@@ -591,3 +591,18 @@ def test_select_in_returns_every_match_across_chunks(db):
     assert sorted(found) == sorted(Household.objects.filter(number__in=numbers).values_list("number", "id"))
     assert select_in(sql, [], chunk=3) == []
     assert select_in(sql, numbers[:2]) and len(select_in(sql, numbers[:2])) == 2
+
+
+def test_select_in_matches_keys_exactly_whatever_they_hold(db):
+    """Keys are sent joined by a separator on PostgreSQL: a key holding it, an empty key, quotes,
+    commas and braces still match exactly themselves, nothing else."""
+    odd = ["A\x1fB", "", "a,b", '{"x"}', "it's", "户号 1", "NULL"]
+    for i, number in enumerate(odd):
+        Household.objects.filter(pk=Household.objects.order_by("pk").values_list("pk", flat=True)[i]).update(
+            number=number or "EMPTY-PLACEHOLDER")
+    sql = f"SELECT number FROM {Household._meta.db_table} WHERE number {{in_keys}}"
+    assert sorted(r[0] for r in select_in(sql, odd)) == sorted(k for k in odd if k)
+    # without the key that holds the separator, the joined form must not split "A" and "B" out of it
+    assert sorted(r[0] for r in select_in(sql, ["A", "B", "a", "b", "a,b"])) == ["a,b"]
+    assert select_in(sql, ["A\x1fB"]) == [("A\x1fB",)]
+    assert select_in(sql, [""]) == []

@@ -233,7 +233,7 @@ class Ids:
     def __init__(self, model, *, using=None, ahead=0):
         self.model = model
         self.using = using or router.db_for_write(model)
-        self._next = None
+        self._next, self._sequence = None, None
         # PostgreSQL: how many keys the first ``take`` fetches at least (what the caller expects to need in
         # all): one statement for the whole write pass instead of one per batch and model
         self.ahead, self._pool = ahead, []
@@ -251,9 +251,13 @@ class Ids:
                 if len(self._pool) < n:
                     want = max(n - len(self._pool), self.ahead)
                     self.ahead = 0
-                    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                                   [connection.ops.quote_name(table), column, want])
-                    self._pool.extend(r[0] for r in cursor.fetchall())
+                    if self._sequence is None:  # resolved once: per key it cost more than nextval itself
+                        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(table), column])
+                        self._sequence = cursor.fetchone()[0]
+                    # one row, one array: 400,000 rows of one key each took ~0.3 s more to fetch
+                    cursor.execute("SELECT array_agg(v ORDER BY v) FROM (SELECT nextval(%s::regclass) AS v "
+                                   "FROM generate_series(1, %s)) AS keys", [self._sequence, want])
+                    self._pool.extend(cursor.fetchone()[0])
                 taken, self._pool = self._pool[:n], self._pool[n:]
                 return taken
             if connection.vendor != "sqlite":
@@ -269,18 +273,29 @@ class Ids:
         return list(range(start, start + n))
 
 
+KEY_SEPARATOR = "\x1f"  # ASCII unit separator: in no ID hash or 户号 (text cells are cleaned of control characters)
+
+
 def select_in(sql, keys, *, using="default", chunk=50_000):
     """Rows of ``sql`` — a SELECT whose WHERE says ``<column> {in_keys}`` — for many text keys at once,
-    as one parameter per ``chunk`` keys: ``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM
-    json_each(…))`` on SQLite. ``filter(field__in=keys)`` prepares every key in Python (~2.5 µs a key)
+    as one parameter per ``chunk`` keys: ``= ANY(string_to_array(…))`` on PostgreSQL, ``IN (SELECT value
+    FROM json_each(…))`` on SQLite. ``filter(field__in=keys)`` prepares every key in Python (~2.5 µs a key)
     and sends one placeholder per key; an import looks up every 户号 and ID hash of its file this way."""
     connection = connections[using]
     keys = list(keys)
     if connection.vendor == "postgresql":
-        clause = "= ANY(%s)"
+        if any(KEY_SEPARATOR in k or not k for k in keys):  # not to be split apart again: an element each
+            clause = "= ANY(%s)"
 
-        def param(part):
-            return part
+            def param(part):
+                return part
+        else:
+            # the keys as one text split by the server: psycopg adapts a list element by element
+            # (~2.5 µs each, 0.8 s of client CPU for a town's 300,000 ID hashes; the join takes 10 ms)
+            clause = f"= ANY(string_to_array(%s, chr({ord(KEY_SEPARATOR)})))"
+
+            def param(part):
+                return KEY_SEPARATOR.join(part)
     else:
         clause = "IN (SELECT value FROM json_each(%s))"
 
