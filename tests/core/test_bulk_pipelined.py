@@ -1,7 +1,9 @@
-"""``core.bulk.pipelined``: on SQLite the inserts of ``insert_rows`` run on a second thread; what the
-caller sees must be exactly what it would see without it — its own later statements find the rows, an
-insert's error reaches the caller and the transaction rolls back whole. (On PostgreSQL the block does
-nothing; the same tests hold there.)"""
+"""``core.bulk.pipelined``: the inserts of ``insert_rows`` run on a second thread (multi-row INSERTs on
+SQLite, binary COPYs packed by the caller on PostgreSQL); what the caller sees must be exactly what it
+would see without it — its own later statements find the rows, the values stored are the same, an
+insert's error reaches the caller and the transaction rolls back whole."""
+import datetime
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -44,3 +46,38 @@ def test_a_block_left_by_an_exception_rolls_back_what_it_queued(db):
             raise RuntimeError("stop")
     assert Tag.objects.count() == before
 
+
+
+AUDIT_FIELDS = ["at", "actor_label", "ip", "channel", "action", "model", "object_id", "object_repr", "region_path",
+                "changes", "allowed", "reason"]
+
+
+def audit_rows(tag):
+    at = datetime.datetime(2026, 12, 7, 8, 30, 15, 123456, tzinfo=datetime.timezone.utc)
+    return [(at + datetime.timedelta(seconds=i), "张三", "10.0.0.%d" % (i % 250) if i % 3 else None, "import",
+             f"{tag}.action", "people.Person", str(i), f"对象 {i} <b>'\"", "/15/1506/",
+             {"name": [None, f"李四{i}"], "n": i, "nested": {"x": [1.5, True, None]}}, i % 2 == 0, "")
+            for i in range(450)]
+
+
+def stored(tag):
+    from yiwang.core.models import AuditEntry
+
+    return [tuple(str(v) if f == "ip" and v is not None else v for f, v in zip(AUDIT_FIELDS, row))
+            for row in AuditEntry.objects.filter(action=f"{tag}.action").order_by("object_id").values_list(*AUDIT_FIELDS)]
+
+
+def test_values_of_every_column_type_are_stored_as_without_the_thread(db):
+    """Dates and times, IP addresses, JSON, booleans, NULLs and hostile text: the pipelined insert (on
+    PostgreSQL, packed by this thread for the COPY the insert thread sends) stores what the plain one does."""
+    from yiwang.core.models import AuditEntry
+
+    with transaction.atomic():
+        bulk.insert_rows(AuditEntry, AUDIT_FIELDS, audit_rows("plain"))
+    with transaction.atomic(), bulk.pipelined():
+        bulk.insert_rows(AuditEntry, AUDIT_FIELDS, audit_rows("piped"))
+        assert bulk._queued("default") is not None  # the insert went to the thread
+    plain, piped = stored("plain"), stored("piped")
+    assert len(plain) == len(piped) == 450
+    assert [r[:4] + r[5:] for r in plain] == [r[:4] + r[5:] for r in piped]  # all but the action
+    assert piped[1][2] == "10.0.0.1" and piped[0][2] is None and piped[7][9]["nested"] == {"x": [1.5, True, None]}
