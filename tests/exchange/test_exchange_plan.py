@@ -606,3 +606,33 @@ def test_select_in_matches_keys_exactly_whatever_they_hold(db):
     assert sorted(r[0] for r in select_in(sql, ["A", "B", "a", "b", "a,b"])) == ["a,b"]
     assert select_in(sql, ["A\x1fB"]) == [("A\x1fB",)]
     assert select_in(sql, [""]) == []
+
+
+def _vacuum_counts(cursor, tables):
+    cursor.execute("SELECT pg_stat_clear_snapshot()")
+    cursor.execute("SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname = ANY(%s)", [tables])
+    return dict(cursor.fetchall())
+
+
+def test_a_large_preview_vacuums_what_it_rolled_back_on_postgresql(django_db_setup, django_db_blocker):
+    """The tables a preview wrote and rolled back are vacuumed after it (PostgreSQL), outside any
+    transaction; inside one (where VACUUM cannot run) nothing happens and nothing fails."""
+    from yiwang.exchange import engine
+
+    sheet = people_sheets.HouseholdMemberSheet()
+    tables = [Household._meta.db_table, Person._meta.db_table, AuditEntry._meta.db_table,
+              Household.tags.through._meta.db_table, Person.tags.through._meta.db_table]
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            with transaction.atomic():
+                engine._vacuum(sheet)  # nothing to do on SQLite
+            pytest.skip("VACUUM is PostgreSQL's")
+        with connection.cursor() as cursor:
+            before = _vacuum_counts(cursor, tables)
+            with transaction.atomic():
+                engine._vacuum(sheet)  # inside a transaction: skipped, no error
+            assert _vacuum_counts(cursor, tables) == before
+            engine._vacuum(sheet)
+            after = _vacuum_counts(cursor, tables)
+    assert set(after) == set(tables)
+    assert all(after[t] == before.get(t, 0) + 1 for t in tables)

@@ -67,6 +67,7 @@ class HouseholdMemberSheet(Sheet):
 
     # the keys of the file that ``finish`` and ``write`` use (``exchange.plan``)
     plan_state = ("households", "ids", "head_rows", "rows_by_number")
+    preview_vacuums = (Household, Person, Household.tags.through, Person.tags.through, "core.AuditEntry")
 
     def plan_fingerprint(self, ctx):
         """What ``parse`` and ``check`` read besides the file: the regions and grids the user may write
