@@ -372,6 +372,7 @@ class _Pipeline:
 
         self.connection, self.error, self.cancelled, self.packer = connection, None, False, None
         self.held = {}  # PostgreSQL: (table, columns) -> small inserts held back (``copy``)
+        self.switched = False
         self.owner = threading.get_ident()
         self.jobs = queue.Queue(maxsize=PIPELINE_DEPTH)
         connection.execute_wrappers.append(self._before_query)
@@ -402,6 +403,11 @@ class _Pipeline:
         """PostgreSQL: queue a COPY of ``rows``. Fewer than ``PG_COPY_ROWS`` (a batch's tag links) are held
         and sent with later ones of the same table and columns: each COPY costs the insert thread three
         exchanges with the server, each waiting for the GIL, while the server waits for it."""
+        if not self.switched:
+            import sys
+
+            sys.setswitchinterval(PIPELINE_SWITCH_SECONDS["postgresql"])  # pipelined() restores it
+            self.switched = True
         key = (table, tuple(f.column for f in columns))
         held = self.held.get(key)
         if held is None and len(rows) >= PG_COPY_ROWS:
@@ -513,8 +519,11 @@ def pipelined(using="default"):
     # the insert thread needs the GIL back for a moment after each statement (SQLite) or each exchange
     # of a COPY with the server (PostgreSQL: start, data, end); by default this thread, busy with Python,
     # would hand it over only every 5 ms — and PostgreSQL's server sat waiting for the next COPY message
+    # (PostgreSQL: from the first COPY on; a re-import that finds every row unchanged sends none, and
+    # its Python need not be interrupted for a thread that has nothing to do)
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(PIPELINE_SWITCH_SECONDS[connection.vendor])
+    if connection.vendor == "sqlite":
+        sys.setswitchinterval(PIPELINE_SWITCH_SECONDS["sqlite"])
     pipe = open_here[using] = _Pipeline(connection)
     ok = False
     try:
