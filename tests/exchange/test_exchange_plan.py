@@ -636,3 +636,22 @@ def test_a_large_preview_vacuums_what_it_rolled_back_on_postgresql(django_db_set
             after = _vacuum_counts(cursor, tables)
     assert set(after) == set(tables)
     assert all(after[t] == before.get(t, 0) + 1 for t in tables)
+
+
+def test_the_engine_vacuums_after_a_large_preview_and_never_after_a_commit(demo_user, monkeypatch):
+    """The call site of ``engine._vacuum``: after a preview that wrote at least VACUUM_AFTER_ROWS rows
+    (lowered here) and rolled them back; not after a smaller one, and not after the commit."""
+    from yiwang.exchange import engine
+
+    calls = []
+    monkeypatch.setattr(engine, "_vacuum", lambda sheet: calls.append(sheet.key))
+    user = demo_user("wlne_secretary")
+    rows = sample_rows("VAC")
+    monkeypatch.setattr(engine, "VACUUM_AFTER_ROWS", len(rows) + 1)
+    job = preview(xlsx(rows), by=user)
+    assert job.status == ImportJob.Status.CHECKED and calls == []
+    monkeypatch.setattr(engine, "VACUUM_AFTER_ROWS", len(rows))
+    job = preview(xlsx(sample_rows("VAD")), by=user)
+    assert job.status == ImportJob.Status.CHECKED and calls == ["households"]
+    job = actions.commit(job, by=user)
+    assert job.status == ImportJob.Status.COMMITTED and calls == ["households"]

@@ -95,31 +95,39 @@ def _binary_copy(connection, table, columns, types, rows, tail):
         _copy_rows(cursor.cursor, table, columns, types, rows, tail, connection.ops.quote_name)
 
 
-def _copy_rows(raw, table, columns, types, rows, tail, qn):
-    import ipaddress
+def _copy_sql(table, columns, qn):
+    return f"COPY {qn(table)} ({', '.join(qn(f.column) for f in columns)}) FROM STDIN (FORMAT BINARY)"
 
-    from psycopg.types.json import set_json_dumps
+
+def _full_rows(rows, tail, columns):
+    """``rows`` with the ``tail`` values added and IP addresses made ``ipaddress`` objects (psycopg's
+    binary dumper for inet wants them), as a COPY writes them."""
+    import ipaddress
 
     ip_columns = [i for i, f in enumerate(columns) if f.get_internal_type() == "GenericIPAddressField"]
     tail = tuple(tail)
-    set_json_dumps(_json_dumps, raw)
-    copy_sql = f"COPY {qn(table)} ({', '.join(qn(f.column) for f in columns)}) FROM STDIN (FORMAT BINARY)"
-    with raw.copy(copy_sql) as copy:
-        copy.set_types(types)
-        write = copy.write_row
-        if not ip_columns:
-            if tail:
-                for row in rows:
-                    write((*row, *tail))
-            else:
-                for row in rows:
-                    write(row)
-            return
+    if not ip_columns:
+        return (((*row, *tail) for row in rows) if tail else rows)
+
+    def converted():
         for row in rows:
             values = [*row, *tail]
             for i in ip_columns:
                 values[i] = ipaddress.ip_address(values[i]) if values[i] else None
-            write(values)
+            yield values
+
+    return converted()
+
+
+def _copy_rows(raw, table, columns, types, rows, tail, qn):
+    from psycopg.types.json import set_json_dumps
+
+    set_json_dumps(_json_dumps, raw)
+    with raw.copy(_copy_sql(table, columns, qn)) as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        for row in _full_rows(rows, tail, columns):
+            write(row)
 
 
 def _packed_copy(pipe, connection, table, columns, types, rows, tail):
@@ -127,12 +135,9 @@ def _packed_copy(pipe, connection, table, columns, types, rows, tail):
     psycopg's own C row formatter, as ``Copy.write_row`` does); the insert thread only sends the bytes
     and waits for the server, so it holds the GIL for a moment per 128 KiB instead of for every row.
     Packed in the insert thread instead, the commit was no faster than with no thread at all (decision
-    0012). The formatter is not
-    public API (pinned psycopg < 3.4): without it, the insert thread packs the rows itself."""
-    import ipaddress
-
+    0012). The formatter is not public API (psycopg is pinned < 3.4): without it, the insert thread
+    packs the rows itself."""
     qn = connection.ops.quote_name
-    sql = f"COPY {qn(table)} ({', '.join(qn(f.column) for f in columns)}) FROM STDIN (FORMAT BINARY)"
     try:
         from psycopg._copy_base import _binary_signature, _binary_trailer, format_row_binary
         from psycopg.adapt import Transformer
@@ -151,16 +156,11 @@ def _packed_copy(pipe, connection, table, columns, types, rows, tail):
     tx = Transformer(pipe.packer)
     registry = pipe.packer.adapters.types
     tx.set_dumper_types([registry.get_oid(t) for t in types], Format.BINARY)
-    ip_columns = [i for i, f in enumerate(columns) if f.get_internal_type() == "GenericIPAddressField"]
-    tail = tuple(tail)
     data = bytearray(_binary_signature)
-    for row in rows:
-        if tail or ip_columns:
-            row = [*row, *tail]
-            for i in ip_columns:
-                row[i] = ipaddress.ip_address(row[i]) if row[i] else None
+    for row in _full_rows(rows, tail, columns):
         format_row_binary(row, tx, data)
     data += _binary_trailer
+    sql = _copy_sql(table, columns, qn)
 
     def send(raw):
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
@@ -380,7 +380,7 @@ class _Pipeline:
         self.thread.start()
 
     def _loop(self):
-        raw = self.connection.connection  # the sqlite3 connection itself: one statement, one call into C
+        raw = self.connection.connection  # the DB-API connection itself (sqlite3: one statement, one call into C)
         while (statements := self.jobs.get()) is not None:
             try:
                 if self.error is None and not self.cancelled:

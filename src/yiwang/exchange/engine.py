@@ -20,6 +20,7 @@
 import collections
 import contextlib
 import gc
+import logging
 import pickle
 import time
 import zlib
@@ -31,6 +32,8 @@ from yiwang.core.bulk import pipelined
 
 from .reader import FileRejected, open_rows
 from .sheets import Context, Sheet
+
+log = logging.getLogger("yiwang.exchange")
 
 
 KEEP_CHUNK = 1000
@@ -391,7 +394,7 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_
     progress("write", 0, seen)
     try:
         with _large_page_cache(), transaction.atomic(), pipelined():
-            batch, done = [], 0
+            batch = []
             for row_no, values in kept:
                 if row_no in rejected:
                     continue
@@ -442,9 +445,7 @@ def _vacuum(sheet):
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM {', '.join(qn(m._meta.db_table) for m in models)}")
     except DatabaseError:
-        import logging
-
-        logging.getLogger(__name__).warning("VACUUM after the preview of %s failed", sheet.key, exc_info=True)
+        log.warning("VACUUM after the preview of %s failed", sheet.key, exc_info=True)
 
 
 SQLITE_CACHE_KIB = 64 * 1024
