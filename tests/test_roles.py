@@ -207,3 +207,23 @@ def test_grid_worker_sees_only_their_grid(demo_user):
     r = post_json(client, f"/api/households/{own.pk}/move/", {"grid": other_grid.code})
     assert r.status_code == 400  # the neighbouring grid is not one the worker can name
     assert Household.objects.get(pk=own.pk).grid_id == grid.pk
+
+
+def test_the_audit_log_lists_newest_first_and_sorts_by_time_through_the_id(demo_user):
+    """The time has no index (decision 0012): the log is ordered by id, which follows the time of an
+    append-only log — by default and when the auditor sorts by the time column either way."""
+    from yiwang.core import audit
+
+    auditor = demo_user("auditor")
+    for n in range(3):
+        audit.record(f"test.newest_{n}", by=auditor)
+    client = client_for(auditor)
+    newest = list(AuditEntry.objects.order_by("-id").values_list("id", flat=True)[:3])
+    for params, expected in (({}, newest), ({"sort": "-at"}, newest)):
+        rows = list(client.get("/accounts/audit/", params).context["table"].page.object_list)
+        assert [row.record.id for row in rows[:3]] == expected, params
+        times = [row.record.at for row in rows]
+        assert times == sorted(times, reverse=True), params
+    rows = list(client.get("/accounts/audit/", {"sort": "at"}).context["table"].page.object_list)
+    oldest = list(AuditEntry.objects.visible_to(auditor).order_by("id").values_list("id", flat=True)[:3])
+    assert [row.record.id for row in rows[:3]] == oldest

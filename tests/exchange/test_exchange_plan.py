@@ -510,9 +510,11 @@ def test_the_plan_holds_no_clear_id_number_or_phone(demo_user):
             assert encoded not in raw, s
     records = _records(raw)
     assert len(records) == 1 + 2 + 1  # header, one chunk with its (empty) helper result, end
-    for blob in records:  # not merely compressed: no record is a zlib stream as it stands
+    for blob in records:  # sealed: no record is a zlib stream or a pickle as it stands
         with pytest.raises(zlib.error):
             zlib.decompress(blob)
+        with pytest.raises(Exception):
+            pickle.loads(blob)
     # sealed, not absent: read through the plan's own reader the numbers are there
     reader = plan.Reader(job)
     try:

@@ -110,3 +110,24 @@ def test_edit_person_through_api_records_diff(wlne, demo_user):
     assert person.political_status == "league"
     entry = AuditEntry.objects.filter(action="people.update_person", object_id=str(person.pk)).latest("id")
     assert entry.changes["political_status"][1] == "league"
+
+
+def test_the_last_four_digits_are_found_through_their_index(wlne, demo_user):
+    """Four digits are the end of an ID number, which no name holds: the search matches them alone, so
+    the id_suffix index serves it (ORed with the name, which no index serves, every person was read)."""
+    from django.db import connection
+
+    from yiwang.people.filtersets import person_search_q
+
+    person = Person.objects.visible_to(demo_user("wlne_secretary")).order_by("id").first()
+    api = wlne.get("/api/persons/", {"q": person.id_suffix}).json()
+    assert api["count"] > 0 and all(r["id_number"].endswith(person.id_suffix) for r in api["results"])
+    sql, params = Person.objects.filter(person_search_q(person.id_suffix)).values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # the planner's choice on a small table aside
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "person_id_suffix_idx" in plan, plan

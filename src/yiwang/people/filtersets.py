@@ -21,12 +21,13 @@ def person_search_q(value, prefix=""):
     norm = normalise(value)
     if len(norm) == 18:
         return Q(**{f"{prefix}id_hash": crypto.lookup_hash(norm)})
+    if norm[:-1].isdigit() and 1 <= len(norm) <= 4:
+        # the end of an ID number, which no name holds: all four digits are an exact match, which the
+        # id_suffix index serves (ORed with the name, the search would scan every person); fewer, the ending
+        return Q(**{f"{prefix}id_suffix": norm} if len(norm) == 4 else {f"{prefix}id_suffix__endswith": norm})
     q = Q(**{f"{prefix}name__icontains": value})
     if value.isascii() and value.isalpha():
         q |= Q(**{f"{prefix}name_initials__startswith": value.upper()})
-    if norm[:-1].isdigit() and 1 <= len(norm) <= 4:
-        # all four digits: an exact match, which the id_suffix index serves; fewer: the ending
-        q |= Q(**{f"{prefix}id_suffix": norm} if len(norm) == 4 else {f"{prefix}id_suffix__endswith": norm})
     return q
 
 

@@ -112,7 +112,7 @@ class Person(models.Model):
 
     household = models.ForeignKey(Household, verbose_name="户", on_delete=models.PROTECT, related_name="members")
     name = models.CharField("姓名", max_length=50)
-    name_initials = models.CharField("拼音首字母", max_length=50, editable=False)  # indexed: Meta.indexes
+    name_initials = models.CharField("拼音首字母", max_length=50, editable=False)  # not indexed: Meta
     id_hash = models.CharField(max_length=64, editable=False)  # unique: Meta.constraints
     id_cipher = models.TextField(editable=False)
     id_prefix = models.CharField(max_length=6, editable=False)
@@ -138,14 +138,13 @@ class Person(models.Model):
         verbose_name = verbose_name_plural = "人员"
         ordering = ["household__number", "id"]
         # Declared here rather than with unique=/db_index= on the fields: on PostgreSQL those add a
-        # second, varchar_pattern_ops index for LIKE to each, and the keyed hashes and the last four
-        # digits are only ever matched exactly, the initials only by prefix. The phone hash has no index: nothing looks a person up by
-        # phone (each index costs every insert; a town's import writes 300,000 persons).
+        # second, varchar_pattern_ops index for LIKE to each, and the keyed hash and the last four
+        # digits are only ever matched exactly. No index on the phone hash (nothing looks a person up
+        # by phone) nor on the initials: the search that reads them also matches the name anywhere
+        # in it, which no index serves, so it scans the persons either way (each index costs every
+        # insert; a town's import writes 300,000 persons; decision 0012).
         constraints = [models.UniqueConstraint(fields=["id_hash"], name="person_id_hash_uniq")]
-        indexes = [models.Index(fields=["id_suffix"], name="person_id_suffix_idx"),
-                   # searched by prefix only (ZS… for 张三): the LIKE index alone on PostgreSQL
-                   models.Index(fields=["name_initials"], opclasses=["varchar_pattern_ops"],
-                                name="person_initials_idx")]
+        indexes = [models.Index(fields=["id_suffix"], name="person_id_suffix_idx")]
 
     def __str__(self):
         return self.name
