@@ -657,3 +657,23 @@ def test_the_engine_vacuums_after_a_large_preview_and_never_after_a_commit(demo_
     assert job.status == ImportJob.Status.CHECKED and calls == ["households"]
     job = actions.commit(job, by=user)
     assert job.status == ImportJob.Status.COMMITTED and calls == ["households"]
+
+
+def test_the_commit_and_only_the_commit_plans_its_deferred_checks_on_indexes(demo_user, monkeypatch):
+    """The call site of ``core.bulk.index_scans_for_deferred_checks``: once, at the end of a commit's
+    write, inside its transaction (a preview rolls back: it runs no deferred check)."""
+    from django.db import connection
+
+    from yiwang.exchange import engine
+
+    calls = []
+
+    def spy():
+        calls.append(connection.in_atomic_block)
+
+    monkeypatch.setattr(engine, "index_scans_for_deferred_checks", spy)
+    user = demo_user("wlne_secretary")
+    job = preview(xlsx(sample_rows("DEF")), by=user)
+    assert job.status == ImportJob.Status.CHECKED and calls == []
+    job = actions.commit(job, by=user)
+    assert job.status == ImportJob.Status.COMMITTED and calls == [True]

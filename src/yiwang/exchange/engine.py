@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from yiwang.core.bulk import pipelined
+from yiwang.core.bulk import index_scans_for_deferred_checks, pipelined
 
 from .reader import FileRejected, open_rows
 from .sheets import Context, Sheet
@@ -411,6 +411,7 @@ def _run(sheet: Sheet, data: bytes, ctx: Context, *, progress=None, stack, plan_
                 progress("write", done, seen)
             if ctx.commit:
                 sheet.after_commit(ctx) if hasattr(sheet, "after_commit") else None
+                index_scans_for_deferred_checks()
             else:
                 raise _DryRunRollback
     except _DryRunRollback:
