@@ -47,8 +47,6 @@ def test_a_block_left_by_an_exception_rolls_back_what_it_queued(db):
     assert Tag.objects.count() == before
 
 
-
-
 def test_small_inserts_held_back_are_there_for_the_next_query_and_their_errors_reach_the_caller(db):
     """On PostgreSQL inserts of fewer than PG_COPY_ROWS rows are held and sent together: a later query
     of this thread still finds them, and a duplicate among them still fails the block."""
@@ -63,6 +61,7 @@ def test_small_inserts_held_back_are_there_for_the_next_query_and_their_errors_r
             bulk.insert_rows(Tag, ["code", "name", "applies_to"], rows("twice", 5))
     assert Tag.objects.count() == before
     assert bulk._queued("default") is None and connection.execute_wrappers == []
+
 
 AUDIT_FIELDS = ["at", "actor_label", "ip", "channel", "action", "model", "object_id", "object_repr", "region_path",
                 "changes", "allowed", "reason"]
