@@ -101,6 +101,44 @@ def test_discovery_document(keys):
     assert doc["changeset"][:4].isdigit() and doc["changeset"].endswith("+08:00")
 
 
+def test_the_changeset_is_the_last_change_of_a_service(keys):
+    """The services are the categories: the changeset moves when a category changes, and with nothing
+    else (it once read the audit log, which needed an index on every entry's action)."""
+    from django.db.models import Max
+
+    def iso(value):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+
+    before = get("/discovery.json").json()["changeset"]
+    assert before == iso(Category.objects.aggregate(m=Max("changed_at"))["m"])
+    time.sleep(1.1)  # the changeset has whole seconds
+    actions.create_api_key(name="又一个应用", region=region(WLNE), by=None)  # audited, not a service
+    actions.ensure_default_categories(by=None)  # all there: changes nothing
+    assert get("/discovery.json").json()["changeset"] == before
+    category = actions.save_category(code="policy", name="政策咨询（测试）", by=None)
+    after = get("/discovery.json").json()["changeset"]
+    assert after == iso(category.changed_at) and after > before
+
+
+def test_existing_categories_take_their_change_time_from_the_audit_log(keys):
+    """The migration that gave categories their own time: each takes its last audited change, so the
+    changeset a client knows does not move."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("yiwang.cases.migrations.0004_category_changed_at")
+    saved = actions.save_category(code="policy", name="政策咨询（改）", by=None)
+    created = AuditEntry.objects.filter(action="cases.ensure_default_categories").latest("id")
+    edited = AuditEntry.objects.filter(action="cases.save_category", object_id=str(saved.pk)).latest("id")
+    AuditEntry.objects.create(action="cases.save_category", object_id=str(saved.pk), allowed=False)  # refused
+    Category.objects.update(changed_at=MARCH_2019)
+    migration.from_the_audit_log(apps, None)
+    assert Category.objects.get(pk=saved.pk).changed_at == edited.at
+    assert Category.objects.get(code="dispute").changed_at == created.at  # made by the defaults, never edited
+    assert not Category.objects.filter(changed_at=MARCH_2019).exists()
+
+
 def test_services_are_the_leaf_categories(keys):
     r = get("/services.json")
     assert r.status_code == 200

@@ -31,6 +31,8 @@ class Category(models.Model):
     is_emergency = models.BooleanField("紧急类", default=False)
     active = models.BooleanField("启用", default=True)
     order = models.PositiveSmallIntegerField(default=100)
+    # the newest of these is the Open311 discovery document's changeset (the services are the categories)
+    changed_at = models.DateTimeField("修改时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "诉求分类"

@@ -42,7 +42,7 @@ class AuditEntry(models.Model):
     actor_label = models.CharField("操作人", max_length=150, blank=True)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
     channel = models.CharField("渠道", max_length=20, default="web")  # web / api / cli / demo / import
-    action = models.CharField("动作", max_length=100)  # indexed: Meta.indexes
+    action = models.CharField("动作", max_length=100)
     model = models.CharField("对象类型", max_length=100, blank=True)
     object_id = models.CharField("对象ID", max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
@@ -58,11 +58,10 @@ class AuditEntry(models.Model):
         verbose_name = verbose_name_plural = "审计日志"
         ordering = ["-id"]
         default_permissions = ()
-        # One index each, as the lookups need: the action exactly (the log's search is icontains, which
-        # no index serves), the region path by prefix (scope). With db_index=True PostgreSQL had a LIKE
-        # twin of each as well; every import writes an entry per record, so each index counts.
-        indexes = [models.Index(fields=["action"], name="audit_action_idx"),
-                   models.Index(fields=["region_path"], opclasses=["varchar_pattern_ops"],
+        # Every import writes an entry per record, so each index counts (decision 0012): only the region
+        # path, by prefix (scope). Nothing looks entries up by action: the log's search is icontains,
+        # which no index serves, and Open311's changeset reads the categories' own time.
+        indexes = [models.Index(fields=["region_path"], opclasses=["varchar_pattern_ops"],
                                 name="audit_region_path_idx")]
 
     def __str__(self):

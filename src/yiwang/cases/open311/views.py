@@ -20,6 +20,7 @@ import re
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.db.models import Max
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import dateparse, timezone
@@ -27,7 +28,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from yiwang.areas.models import Region
 from yiwang.core.context import request_context
-from yiwang.core.models import AuditEntry
 from yiwang.core.errors import ActionError, PermissionRefused
 from yiwang.core.text import clean_coordinate
 
@@ -330,10 +330,9 @@ def _reporter_name(params):
 @endpoint("GET")
 def discovery(request):
     base = request.build_absolute_uri(reverse("open311-discovery", kwargs={"format": "json"})).rsplit("/", 1)[0]
-    # the specification's changeset is "the last time this document was updated": services change
-    # only through these two audited actions, so the newest of their entries is that time
-    changed = (AuditEntry.objects.filter(action__in=["cases.save_category", "cases.ensure_default_categories"],
-                                         allowed=True).order_by("-at").values_list("at", flat=True).first())
+    # the specification's changeset is "the last time this document was updated": the services are the
+    # categories, so the newest change of a category is that time
+    changed = Category.objects.aggregate(changed=Max("changed_at"))["changed"]
     changeset = _iso(changed) or "1970-01-01T08:00:00+08:00"
     return {
         "changeset": changeset,
