@@ -1,6 +1,8 @@
 """Shared fixtures. The demo town is loaded once per test database (session) through the real
 builder; each test then runs in a transaction that is rolled back, so tests never see each other's
 writes. Browser tests (tests/e2e) run last against a live server thread on the same database."""
+import os
+
 import pytest
 from django.test import Client
 
@@ -47,10 +49,24 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        # pytest-django makes the test database only if a collected test asks for ``db`` (or a marker);
+        # the tests of committed writes (fixtures ``committed…``) take no test transaction, so run alone
+        # (``-k``) they would have reached the database the settings name — the developer's own
+        name = str(connection.settings_dict["NAME"])
+        made = None
+        if "mode=memory" not in name and not os.path.basename(name).startswith("test_"):
+            made = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         from yiwang.demo import builder
 
         builder.load(log=lambda msg: None)
+    yield
+    if made is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(made, verbosity=0)
 
 
 @pytest.fixture
