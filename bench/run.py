@@ -75,12 +75,17 @@ def sqlite_env():
     return env
 
 
-def pg_env(server):
+def pg_admin(server, *statements):
+    """Run statements on the server's maintenance database (autocommit: CREATE DATABASE needs it)."""
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        for statement in statements:
+            conn.execute(statement)
+
+
+def pg_env(server):
+    pg_admin(server, f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)', f'CREATE DATABASE "{PG_DB}"')
     folder = VAR / "postgresql"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -127,8 +132,9 @@ def raw_write(env, path, label):
 COMMIT_RUNS = 3
 
 
-class SqliteSnapshot:
-    """The benchmark's SQLite file and var folder as the dry run left them, put back before a commit."""
+class Snapshot:
+    """The benchmark's var folder (the upload, the plan; on SQLite the database file too) as the dry run
+    left it, put back before a commit."""
 
     def __init__(self, env):
         self.folder = Path(env["YIWANG_VAR_DIR"])
@@ -149,7 +155,7 @@ class SqliteSnapshot:
         shutil.rmtree(self.copy, ignore_errors=True)
 
 
-class PgSnapshot(SqliteSnapshot):
+class PgSnapshot(Snapshot):
     """The same on PostgreSQL: the benchmark database copied as a template (file copy, which checkpoints
     first, so the copy writes no WAL that the next commit would wait on), and a CHECKPOINT before every
     commit, so that each starts with the same dirty pages and full-page writes ahead of it."""
@@ -158,19 +164,12 @@ class PgSnapshot(SqliteSnapshot):
         super().__init__(env)
         self.server, self.snap = server, PG_DB + "_snapshot"
 
-    def _sql(self, *statements):
-        import psycopg
-
-        with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
-            for statement in statements:
-                conn.execute(statement)
-
     def _copy(self, source, target):
         try:
-            self._sql(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)',
-                      f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+            pg_admin(self.server, f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)',
+                     f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY')
         except Exception:  # PostgreSQL before 15: no STRATEGY, and file copy is the only way
-            self._sql(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+            pg_admin(self.server, f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
     def take(self):
         super().take()
@@ -181,11 +180,11 @@ class PgSnapshot(SqliteSnapshot):
         self._copy(self.snap, PG_DB)
 
     def before_commit(self):
-        self._sql("CHECKPOINT")
+        pg_admin(self.server, "CHECKPOINT")
 
     def drop(self):
         super().drop()
-        self._sql(f'DROP DATABASE IF EXISTS "{self.snap}" WITH (FORCE)')
+        pg_admin(self.server, f'DROP DATABASE IF EXISTS "{self.snap}" WITH (FORCE)')
 
 
 def product(env, path, label, snapshot):
@@ -243,7 +242,7 @@ def main():
     results["ceilings"]["crypto"] = worker(sqlite_env(), "crypto", path)
     results["ceilings"]["rawwrite_sqlite"] = raw_write(sqlite_env(), path, "SQLite")
     env = sqlite_env()
-    results["sqlite"] = product(env, path, "SQLite", SqliteSnapshot(env))
+    results["sqlite"] = product(env, path, "SQLite", Snapshot(env))
     if not args.no_postgres:
         results["ceilings"]["rawwrite_postgresql"] = raw_write(pg_env(args.pg), path, "PostgreSQL")
         env = pg_env(args.pg)

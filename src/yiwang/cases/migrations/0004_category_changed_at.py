@@ -16,8 +16,8 @@ def from_the_audit_log(apps, schema_editor):
     for action, object_id, changes, at in entries.iterator():
         if action == "cases.save_category":
             last[("pk", object_id)] = at
-        else:
-            for code in ((changes or {}).get("created") or [None, []])[1] or []:
+        else:  # changes: {"created": [None, [codes…]]}
+            for code in (changes or {}).get("created", [None, []])[1]:
                 last[("code", code)] = at
     now = timezone.now()
     for category in Category.objects.all():
