@@ -58,11 +58,16 @@ def browser():
     # beside it. The ORM calls here are ordinary blocking ones (test set-up and checks), so allow them.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Django keeps its connections per context (asgiref's Local), and the ORM calls made while Playwright
+    # runs happen in another context than those made before: a connection opened before it started would
+    # stay open, unreachable, and on PostgreSQL block the drop of the test database at the end.
+    connections.close_all()
     try:
         with sync_playwright() as pw:
             chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
+            connections.close_all()  # those opened while Playwright ran, in its context
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
