@@ -507,7 +507,8 @@ def test_background_import_shows_a_truthful_progress_bar(new_page, sign_in, uniq
         for w, text in mid:  # ... and the words say what the width says
             assert step2 in text and f"{w}%" in text, (w, text)
             done = int(re.search(r"([\d,]+) / 900 行", text)[1].replace(",", ""))
-            assert w == 50 + done * 50 // 900, (w, text)
+            # all 900 rows written but the step not yet ended (the commit, the counts) stays at 99 %
+            assert w == 50 + min(49, done * 50 // 900), (w, text)
     job.refresh_from_db()
     assert job.status == "committed" and job.counts["new"] == len(rows)
     assert job.progress["phase"] == "done" and job.progress["done"] == len(rows)  # the row says so too
