@@ -1,8 +1,6 @@
 """Shared fixtures. The demo town is loaded once per test database (session) through the real
 builder; each test then runs in a transaction that is rolled back, so tests never see each other's
 writes. Browser tests (tests/e2e) run last against a live server thread on the same database."""
-import os
-
 import pytest
 from django.test import Client
 
@@ -16,6 +14,8 @@ def pytest_configure(config):
 
     from django.conf import settings
 
+    global _CONFIGURED_DB_NAME
+    _CONFIGURED_DB_NAME = settings.DATABASES["default"]["NAME"]  # before a test database replaces it
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="yiwang-test-media-")
     settings.EXCHANGE_INLINE = True
     # the console's queue buttons are cached for 30 s in production; tests read them live (one test
@@ -54,12 +54,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         # pytest-django makes the test database only if a collected test asks for ``db`` (or a marker);
-        # the tests of committed writes (fixtures ``committed…``) take no test transaction, so run alone
-        # (``-k``) they would have reached the database the settings name — the developer's own
-        name = str(connection.settings_dict["NAME"])
+        # the tests of committed writes (fixtures ``committed…``) and the browser tests take no test
+        # transaction, so run alone (``-k``, ``tests/e2e``) they would have reached the database the
+        # settings name — the developer's own
         made = None
-        if "mode=memory" not in name and not os.path.basename(name).startswith("test_"):
+        if connection.settings_dict["NAME"] == _CONFIGURED_DB_NAME:
             made = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"] != _CONFIGURED_DB_NAME, "refusing to test on the configured database"
         from yiwang.demo import builder
 
         builder.load(log=lambda msg: None)

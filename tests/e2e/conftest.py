@@ -19,21 +19,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 
 CHROMIUM = os.environ.get("YIWANG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-gpu", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = Path(settings.PROJECT_DIR) / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
-
-# The database name before pytest-django swaps in the test database: if it is unchanged when the live
-# server starts, no test database exists yet (only browser tests were collected) and we make one.
-_CONFIGURED_DB_NAME = settings.DATABASES[DEFAULT_DB_ALIAS]["NAME"]
-
-
-def _on_test_database():
-    return connections[DEFAULT_DB_ALIAS].settings_dict["NAME"] != _CONFIGURED_DB_NAME
 
 
 @dataclass
@@ -79,47 +71,33 @@ def browser():
 def e2e_server(request, browser, django_db_blocker):
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.test.testcases import LiveServerThread
-    from django.test.utils import setup_databases, teardown_databases
 
-    request.getfixturevalue("django_test_environment")
-    own_databases = None
-    if not _on_test_database():
-        # `pytest tests/e2e`: no collected test asked pytest-django for a database, so set one up here
-        # (before django_db_setup loads the demo town, which must never touch the configured database).
-        with django_db_blocker.unblock():
-            own_databases = setup_databases(verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS})
-    try:
-        request.getfixturevalue("django_db_setup")  # creates the test database (if needed) and loads the demo
-        assert _on_test_database(), "refusing to run browser tests outside the test database"
+    # the test database (made here when only browser tests were collected), with the demo town
+    request.getfixturevalue("django_db_setup")
+    with django_db_blocker.unblock():  # the server thread and the tests read committed data
+        from yiwang.people.models import Household
 
-        with django_db_blocker.unblock():  # the server thread and the tests read committed data
-            from yiwang.people.models import Household
+        if not Household.objects.filter(is_demo=True).exists():
+            # a transactional test earlier in the session flushed the tables: load the demo town again
+            from yiwang.demo import builder
 
-            if not Household.objects.filter(is_demo=True).exists():
-                # a transactional test earlier in the session flushed the tables: load the demo town again
-                from yiwang.demo import builder
-
-                builder.load(log=lambda msg: None)
-            # An in-memory SQLite test database lives in this one connection: hand it to the server thread.
-            overrides = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
+            builder.load(log=lambda msg: None)
+        # An in-memory SQLite test database lives in this one connection: hand it to the server thread.
+        overrides = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
+        for conn in overrides.values():
+            conn.inc_thread_sharing()
+        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=overrides, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        try:
+            if thread.error:
+                raise thread.error
+            yield LiveServer(url=f"http://127.0.0.1:{thread.port}")
+        finally:
+            thread.terminate()
             for conn in overrides.values():
-                conn.inc_thread_sharing()
-            thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=overrides, port=0)
-            thread.daemon = True
-            thread.start()
-            thread.is_ready.wait()
-            try:
-                if thread.error:
-                    raise thread.error
-                yield LiveServer(url=f"http://127.0.0.1:{thread.port}")
-            finally:
-                thread.terminate()
-                for conn in overrides.values():
-                    conn.dec_thread_sharing()
-    finally:
-        if own_databases is not None:
-            with django_db_blocker.unblock():
-                teardown_databases(own_databases, verbosity=0)
+                conn.dec_thread_sharing()
 
 
 @dataclass
