@@ -28,6 +28,34 @@ SCREENSHOTS = Path(settings.PROJECT_DIR) / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def _live_server_thread():
+    """Django's ``LiveServerThread`` whose server keeps its request threads, so that the fixture can wait
+    for them before it stops sharing the SQLite test connection with them: each closes that connection
+    as it ends, and one ending later (a keep-alive socket of the last test) failed the thread-sharing check."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class Server(ThreadedWSGIServer):
+        def process_request(self, request, client_address):  # socketserver.ThreadingMixIn's, keeping the thread
+            self.request_threads = [t for t in getattr(self, "request_threads", []) if t.is_alive()]
+            thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
+                                      daemon=True)
+            self.request_threads.append(thread)
+            thread.start()
+
+    class Thread(LiveServerThread):
+        server_class = Server
+
+        def terminate(self):
+            super().terminate()
+            for thread in getattr(getattr(self, "httpd", None), "request_threads", []):
+                thread.join(timeout=10)
+
+    return Thread
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -70,7 +98,6 @@ def browser():
 @pytest.fixture(scope="session")
 def e2e_server(request, browser, django_db_blocker):
     from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
 
     # the test database (made here when only browser tests were collected), with the demo town
     request.getfixturevalue("django_db_setup")
@@ -86,7 +113,7 @@ def e2e_server(request, browser, django_db_blocker):
         overrides = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
         for conn in overrides.values():
             conn.inc_thread_sharing()
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=overrides, port=0)
+        thread = _live_server_thread()("127.0.0.1", StaticFilesHandler, connections_override=overrides, port=0)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
